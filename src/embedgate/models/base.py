@@ -13,12 +13,15 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Embedder", "ModelInfo", "Role", "fingerprint_identity"]
+if TYPE_CHECKING:
+    from embedgate.retrieval.run import Run
+
+__all__ = ["Embedder", "LexicalModel", "ModelInfo", "Role", "fingerprint_identity"]
 
 
 class Role(StrEnum):
@@ -71,3 +74,23 @@ def fingerprint_identity(identity: Mapping[str, Any]) -> str:
     """A stable sha256 of an identity mapping (sorted keys, compact JSON)."""
     blob = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@runtime_checkable
+class LexicalModel(Protocol):
+    """A retriever that ranks documents without vectors (BM25): it searches, it does not embed."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    def identity(self) -> Mapping[str, Any]: ...
+
+    def search(
+        self,
+        doc_texts: Sequence[str],
+        doc_ids: Sequence[str],
+        query_texts: Sequence[str],
+        query_ids: Sequence[str],
+        *,
+        k: int,
+    ) -> Run: ...

@@ -1,0 +1,167 @@
+"""The command-line front end: ``embedgate run`` (compare, lint and report follow).
+
+A thin layer over the library calls the pytest plugin also makes: it parses arguments, shows
+progress on stderr, prints tables on stdout and turns `EmbedgateError` into a one-line message
+and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from embedgate import __version__
+from embedgate.errors import EmbedgateError
+
+__all__ = ["main"]
+
+DEFAULT_CACHE = Path(".embedgate") / "cache.sqlite"
+
+
+class _Progress:
+    """One self-overwriting stderr line per stage while embedding."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.tty = sys.stderr.isatty()
+        self.started = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        text = f"  {self.model}: embedding {stage} {done}/{total} ({elapsed:.0f}s)"
+        if self.tty:
+            end = "\n" if done == total else ""
+            print(f"\r{text}", end=end, file=sys.stderr, flush=True)
+        elif done == total:
+            print(text, file=sys.stderr, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from embedgate.cache import EmbeddingCache
+    from embedgate.datasets import load_dataset
+    from embedgate.evaluation import evaluate_model
+    from embedgate.metrics import parse_metric
+    from embedgate.models import load_model
+    from embedgate.report import results_table
+    from embedgate.specs import parse_model_spec
+
+    specs = [parse_model_spec(s) for s in args.model]
+    names = [s.name for s in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise EmbedgateError(
+            f"two models are named {', '.join(duplicates)}; name them apart with NAME=SPEC "
+            "(for example 'minilm=st:all-MiniLM-L6-v2')."
+        )
+    metrics = [parse_metric(m) for m in args.metric] if args.metric else None
+    dataset = load_dataset(args.dataset, split=args.split)
+    for warning in dataset.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"dataset {dataset.name} ({dataset.split}): {len(dataset.corpus)} documents, "
+        f"{len(dataset.queries)} queries, fingerprint {dataset.fingerprint[:12]}",
+        file=sys.stderr,
+    )
+    out = Path(args.out)
+    evaluations = []
+    with EmbeddingCache(args.cache) as cache:
+        for spec in specs:
+            print(f"model {spec.name}: loading {spec.provider}:{spec.model}", file=sys.stderr)
+            model = load_model(spec, models_dir=args.models_dir)
+            kwargs = {"metrics": metrics} if metrics else {}
+            evaluation = evaluate_model(
+                spec.name,
+                model,
+                dataset,
+                cache=cache,
+                k=args.k,
+                progress=_Progress(spec.name),
+                **kwargs,
+            )
+            evaluation.write(out / spec.name)
+            embedded = evaluation.embedded()
+            print(
+                f"model {spec.name}: {evaluation.timings['total_s']:.1f}s, "
+                f"embedded {embedded} texts, cache hits "
+                f"{sum(c.get('hits', 0) for c in evaluation.cache.values())}",
+                file=sys.stderr,
+            )
+            evaluations.append(evaluation)
+    print(results_table(evaluations), end="")
+    print(f"results written to {out}/<model>/results.json and run.trec", file=sys.stderr)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="embedgate",
+        description="Evaluate embedding models on your own golden dataset.",
+    )
+    parser.add_argument("--version", action="version", version=f"embedgate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="evaluate models on a retrieval dataset",
+        description="Embed a dataset with each model (through the cache), search, and score "
+        "every query. Writes OUT/<model>/results.json and OUT/<model>/run.trec.",
+    )
+    run.add_argument("--dataset", required=True, type=Path, help="BEIR or golden dataset folder")
+    run.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="SPEC",
+        help="model spec, repeatable: st:all-MiniLM-L6-v2, model2vec:minilm-distilled, bm25",
+    )
+    run.add_argument("--out", required=True, type=Path, help="folder for results")
+    run.add_argument("--split", default="test", help="qrels split (default: test)")
+    run.add_argument("--k", type=int, default=100, help="search depth (default: 100)")
+    run.add_argument(
+        "--metric",
+        action="append",
+        metavar="NAME",
+        help="metric, repeatable (default: a standard set)",
+    )
+    run.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(os.environ.get("EMBEDGATE_CACHE", DEFAULT_CACHE)),
+        help=f"embedding cache file (default: $EMBEDGATE_CACHE or {DEFAULT_CACHE})",
+    )
+    run.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="where models built on first use are kept (default: beside the cache)",
+    )
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``embedgate`` console script."""
+    args = _parser().parse_args(argv)
+    if getattr(args, "k", 1) < 1:
+        print("embedgate: error: --k must be at least 1", file=sys.stderr)
+        return 2
+    if getattr(args, "models_dir", "") is None:
+        args.models_dir = Path(args.cache).parent / "models"
+    try:
+        return int(args.handler(args))
+    except EmbedgateError as exc:
+        print(f"embedgate: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "embedgate: interrupted; every batch embedded so far is in the cache.", file=sys.stderr
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""One (model, dataset) evaluation: embed through the cache, search, score every query.
+
+This is the pipeline both front ends call (the CLI's ``run`` and the pytest plugin's
+session store). Each step is a plain function call on typed values::
+
+    dataset + model --embed (cache)--> vectors --exact_search--> Run --metrics--> Evaluation
+
+`Evaluation` is what ``results.json`` holds; `Evaluation.to_dict` and `read_results` are the
+two ends of that file (its schema is in the README).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from embedgate import __version__
+from embedgate.cache import CacheStats, EmbeddingCache, embed_with_cache
+from embedgate.datasets import RetrievalDataset
+from embedgate.errors import ResultsError
+from embedgate.metrics import MetricSpec, evaluate, parse_metric
+from embedgate.models import Embedder, LexicalModel, ModelInfo, Role, fingerprint_identity
+from embedgate.retrieval import Run
+from embedgate.retrieval.dense import exact_search
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "RESULTS_SCHEMA",
+    "Evaluation",
+    "Progress",
+    "evaluate_model",
+    "read_results",
+]
+
+RESULTS_SCHEMA = "embedgate.results/1"
+DEFAULT_METRICS: tuple[str, ...] = (
+    "ndcg@10",
+    "recall@10",
+    "recall@100",
+    "mrr@10",
+    "map@100",
+    "p@10",
+    "success@1",
+)
+
+#: ``progress(stage, done, total)``; stages are ``"documents"`` and ``"queries"``.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The result of one model on one dataset.
+
+    Attributes:
+        model: the model's short name.
+        info: what the model is (dimensions, parameters, ...).
+        dataset: the dataset's name; ``fingerprint`` identifies its content.
+        per_query: ``{metric key: {query id: score}}`` (keys like ``"ndcg@10"``) for every
+            evaluated query, in dataset order. Means are derived from it, never stored apart.
+        k: the search depth.
+        counts: documents, queries, judgements.
+        timings: seconds per stage (never in snapshots).
+        cache: embedding cache hits and misses per role.
+        run: the ranked results (not written to results.json; ``run.trec`` holds them).
+    """
+
+    model: str
+    info: ModelInfo
+    dataset: str
+    fingerprint: str
+    split: str
+    per_query: Mapping[str, Mapping[str, float]]
+    k: int
+    counts: Mapping[str, int] = field(default_factory=dict)
+    timings: Mapping[str, float] = field(default_factory=dict)
+    cache: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    run: Run | None = field(default=None, repr=False, compare=False)
+    created: str = ""
+
+    def __post_init__(self) -> None:
+        frozen = {m: MappingProxyType(dict(s)) for m, s in self.per_query.items()}
+        object.__setattr__(self, "per_query", MappingProxyType(frozen))
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.per_query)
+
+    @property
+    def query_ids(self) -> tuple[str, ...]:
+        first = next(iter(self.per_query.values()), {})
+        return tuple(first)
+
+    def scores(self, metric: str) -> np.ndarray:
+        """Per-query scores of one metric as a float64 array in query order."""
+        key = metric if metric in self.per_query else parse_metric(metric).key
+        if key not in self.per_query:
+            raise ResultsError(
+                f"metric {metric!r} was not computed for {self.model} on {self.dataset}; "
+                f"computed: {', '.join(self.per_query)}."
+            )
+        return np.fromiter(self.per_query[key].values(), dtype=np.float64)
+
+    def mean(self, metric: str) -> float:
+        scores = self.scores(metric)
+        return float(scores.mean()) if scores.size else 0.0
+
+    @property
+    def means(self) -> dict[str, float]:
+        return {m: self.mean(m) for m in self.per_query}
+
+    def embedded(self) -> int:
+        """Texts sent to the model in this evaluation (0 when the cache answered everything)."""
+        return sum(c.get("embedded", 0) for c in self.cache.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``results.json`` document (schema ``embedgate.results/1``)."""
+        return {
+            "schema": RESULTS_SCHEMA,
+            "embedgate_version": __version__,
+            "created": self.created,
+            "model": {"name": self.model, "info": self.info.to_dict()},
+            "dataset": {"name": self.dataset, "fingerprint": self.fingerprint, "split": self.split},
+            "k": self.k,
+            "counts": dict(self.counts),
+            "metrics": {
+                m: {"mean": self.mean(m), "per_query": dict(scores)}
+                for m, scores in self.per_query.items()
+            },
+            "timings": dict(self.timings),
+            "cache": {role: dict(c) for role, c in self.cache.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "results") -> Evaluation:
+        if data.get("schema") != RESULTS_SCHEMA:
+            raise ResultsError(
+                f"{source}: schema {data.get('schema')!r} is not {RESULTS_SCHEMA!r}. "
+                "Regenerate it with this version of 'embedgate run'."
+            )
+        try:
+            info = dict(data["model"]["info"])
+            return cls(
+                model=data["model"]["name"],
+                info=ModelInfo(**info),
+                dataset=data["dataset"]["name"],
+                fingerprint=data["dataset"]["fingerprint"],
+                split=data["dataset"]["split"],
+                per_query={m: v["per_query"] for m, v in data["metrics"].items()},
+                k=int(data["k"]),
+                counts=data.get("counts", {}),
+                timings=data.get("timings", {}),
+                cache=data.get("cache", {}),
+                created=data.get("created", ""),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ResultsError(
+                f"{source}: missing or malformed field {exc}. Regenerate it with 'embedgate run'."
+            ) from exc
+
+    def write(self, folder: Path | str) -> Path:
+        """Write ``results.json`` (and ``run.trec`` when the run is held) into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.run is not None:
+            self.run.write_trec(folder / "run.trec")
+        path = folder / "results.json"
+        path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n", "utf-8")
+        return path
+
+
+def read_results(path: Path | str) -> Evaluation:
+    """Read a ``results.json`` written by `Evaluation.write` (or a folder holding one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such results file. Run 'embedgate run' first.") from None
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg}).") from exc
+    return Evaluation.from_dict(data, source=str(path))
+
+
+def _embed(
+    model: Embedder,
+    texts: Sequence[str],
+    role: Role,
+    cache: EmbeddingCache,
+    progress: Progress | None,
+) -> tuple[np.ndarray, CacheStats]:
+    identity = model.identity()
+    report = None if progress is None else (lambda done, total: progress(role.value, done, total))
+    return embed_with_cache(
+        lambda batch: model.embed(batch, role),
+        texts,
+        cache=cache,
+        fingerprint=fingerprint_identity(identity),
+        role=role.value,
+        batch_size=getattr(model, "batch_size", 64),
+        identity=identity,
+        progress=report,
+    )
+
+
+def evaluate_model(
+    name: str,
+    model: Embedder | LexicalModel,
+    dataset: RetrievalDataset,
+    *,
+    cache: EmbeddingCache | None,
+    metrics: Sequence[str | MetricSpec] = DEFAULT_METRICS,
+    k: int = 100,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Evaluate one model on one dataset.
+
+    Args:
+        name: the model's short name (tables, ids, folders).
+        model: a dense `Embedder` (vectors go through ``cache``) or a `LexicalModel` (BM25).
+        dataset: the loaded dataset; every judged query is scored, retrieved or not.
+        cache: the embedding cache; required for dense models.
+        metrics: metric names (``"ndcg@10"``) or specs.
+        k: search depth; metrics with a larger cutoff see at most ``k`` results.
+        progress: called after each embedded batch.
+
+    Returns:
+        The `Evaluation`, with the `Run` attached.
+    """
+    specs = [parse_metric(m) if isinstance(m, str) else m for m in metrics]
+    timings: dict[str, float] = {}
+    cache_counts: dict[str, dict[str, int]] = {}
+    start = time.perf_counter()
+    if isinstance(model, LexicalModel):
+        run = model.search(
+            dataset.doc_texts, dataset.doc_ids, dataset.query_texts, dataset.query_ids, k=k
+        )
+        timings["search_s"] = time.perf_counter() - start
+    else:
+        if cache is None:
+            raise ValueError("a dense model needs an embedding cache")
+        doc_vectors, doc_stats = _embed(model, dataset.doc_texts, Role.DOCUMENT, cache, progress)
+        timings["embed_documents_s"] = time.perf_counter() - start
+        mark = time.perf_counter()
+        query_vectors, query_stats = _embed(model, dataset.query_texts, Role.QUERY, cache, progress)
+        timings["embed_queries_s"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        run = exact_search(
+            query_vectors,
+            doc_vectors,
+            query_ids=dataset.query_ids,
+            doc_ids=dataset.doc_ids,
+            k=k,
+            name=name,
+        )
+        timings["search_s"] = time.perf_counter() - mark
+        for role, stats in (("documents", doc_stats), ("queries", query_stats)):
+            cache_counts[role] = {
+                "hits": stats.hits,
+                "misses": stats.misses,
+                "embedded": stats.embedded,
+            }
+    mark = time.perf_counter()
+    per_query = evaluate(run, dataset.qrels, specs, query_ids=dataset.query_ids)
+    timings["metrics_s"] = time.perf_counter() - mark
+    timings["total_s"] = time.perf_counter() - start
+    return Evaluation(
+        model=name,
+        info=model.info,
+        dataset=dataset.name,
+        fingerprint=dataset.fingerprint,
+        split=dataset.split,
+        per_query={
+            spec.key: dict(zip(dataset.query_ids, per_query[spec.key].tolist(), strict=True))
+            for spec in specs
+        },
+        k=k,
+        counts={
+            "documents": len(dataset.corpus),
+            "queries": len(dataset.queries),
+            "judgements": dataset.n_judgements,
+        },
+        timings=timings,
+        cache=cache_counts,
+        run=run,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )

@@ -1,0 +1,109 @@
+"""Markdown tables with fixed rounding and a stable order.
+
+Snapshot files hold these tables, so they must not change on a rerun: numbers are rounded to a
+fixed number of decimals, rows and columns come in the order given (configuration order), and
+nothing timed or dated appears in them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from embedgate.evaluation import Evaluation
+from embedgate.metrics import parse_metric
+
+__all__ = ["dataset_table", "format_score", "markdown_table", "overall_table", "results_table"]
+
+
+def format_score(value: float, decimals: int = 4) -> str:
+    """Fixed-point with ``decimals`` places; ``-0.0000`` is written ``0.0000``."""
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def markdown_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, numeric_from: int = 1
+) -> str:
+    """A GitHub-flavoured markdown table, padded so that it also reads well as plain text.
+
+    Columns from ``numeric_from`` on are right-aligned.
+    """
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            c.rjust(w) if i >= numeric_from else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = ["-" * (w - 1) + ":" if i >= numeric_from else "-" * w for i, w in enumerate(widths)]
+    return "\n".join([line(headers), line(rule), *(line(r) for r in rows)]) + "\n"
+
+
+def results_table(
+    evaluations: Sequence[Evaluation], metrics: Sequence[str] | None = None, *, decimals: int = 4
+) -> str:
+    """Models as rows, metric means as columns, in the order given.
+
+    Example:
+        | model  | nDCG@10 | Recall@100 |
+        | ------ | ------: | ---------: |
+        | minilm |  0.6451 |     0.9250 |
+    """
+    if not evaluations:
+        return "(no results)\n"
+    keys = list(metrics) if metrics is not None else list(evaluations[0].metrics)
+    rows = [[e.model, *(format_score(e.mean(m), decimals) for m in keys)] for e in evaluations]
+    return markdown_table(["model", *(parse_metric(m).label for m in keys)], rows)
+
+
+def dataset_table(
+    dataset: str,
+    evaluations: Sequence[Evaluation],
+    metrics: Sequence[str],
+    *,
+    decimals: int = 4,
+) -> str:
+    """The snapshot table of one dataset: a heading that pins the data, then `results_table`.
+
+    The heading names the split, the query and document counts and the dataset fingerprint, so
+    a change of data shows in the diff as plainly as a change of model.
+    """
+    first = evaluations[0]
+    counts = first.counts
+    heading = (
+        f"## {dataset} ({first.split})\n\n"
+        f"{counts.get('queries', 0)} queries, {counts.get('documents', 0)} documents, "
+        f"fingerprint {first.fingerprint[:16]}, depth k = {first.k}.\n\n"
+    )
+    return heading + results_table(evaluations, metrics, decimals=decimals)
+
+
+def overall_table(
+    by_dataset: Mapping[str, Sequence[Evaluation]], metric: str, *, decimals: int = 4
+) -> str:
+    """Models as rows, one column per dataset and their mean, for one metric.
+
+    The mean is over the datasets a model has results on; a missing result shows as ``-``.
+    """
+    label = parse_metric(metric).label
+    datasets = list(by_dataset)
+    models = list(dict.fromkeys(e.model for evals in by_dataset.values() for e in evals))
+    score = {(e.model, d): e.mean(metric) for d, evals in by_dataset.items() for e in evals}
+    rows = []
+    for model in models:
+        values = [score.get((model, d)) for d in datasets]
+        present = [v for v in values if v is not None]
+        mean = sum(present) / len(present) if present else None
+        rows.append(
+            [
+                model,
+                *("-" if v is None else format_score(v, decimals) for v in values),
+                "-" if mean is None else format_score(mean, decimals),
+            ]
+        )
+    return f"## {label} by dataset\n\n" + markdown_table(["model", *datasets, "mean"], rows)

@@ -1,0 +1,173 @@
+"""The suite's session store: each (model, dataset) evaluated once, then shared read-only.
+
+`SuiteStore` is what the pytest plugin's session fixture holds and what a notebook can use on
+its own: it loads each dataset and model once, evaluates each case once through the embedding
+cache, writes ``results.json`` and ``run.trec`` per case, and answers later requests from
+memory. It knows nothing of pytest: the plugin turns its answers and errors into passes,
+failures and skips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embedgate.cache import EmbeddingCache
+from embedgate.config import DatasetSpec, SuiteConfig, Threshold
+from embedgate.datasets import RetrievalDataset, load_dataset
+from embedgate.evaluation import Evaluation, Progress, evaluate_model
+from embedgate.metrics import parse_metric
+from embedgate.models import Embedder, LexicalModel, load_model
+from embedgate.report.tables import format_score
+from embedgate.specs import ModelSpec
+
+__all__ = ["Case", "SuiteStore", "threshold_failure"]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One model on one dataset: the unit of work, one pytest case."""
+
+    model: ModelSpec
+    dataset: DatasetSpec
+
+    @property
+    def id(self) -> str:
+        return f"{self.model.name}-{self.dataset.name}"
+
+
+class SuiteStore:
+    """Evaluations of a configured suite, computed on first request and kept.
+
+    Args:
+        config: the suite configuration.
+        results_dir: where each case's ``results.json`` and ``run.trec`` are written
+            (``<results_dir>/<dataset>/<model>/``); ``None`` writes nothing.
+        progress: passed on to `evaluate_model`.
+    """
+
+    def __init__(
+        self,
+        config: SuiteConfig,
+        *,
+        results_dir: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.results_dir = results_dir
+        self._progress = progress
+        self._cache: EmbeddingCache | None = None
+        self._models: dict[str, Embedder | LexicalModel] = {}
+        self._datasets: dict[str, RetrievalDataset] = {}
+        self._evaluations: dict[tuple[str, str], Evaluation] = {}
+
+    @property
+    def cache(self) -> EmbeddingCache:
+        if self._cache is None:
+            self._cache = EmbeddingCache(self.config.cache)
+        return self._cache
+
+    def dataset(self, name: str) -> RetrievalDataset:
+        if name not in self._datasets:
+            spec = self.config.dataset(name)
+            self._datasets[name] = load_dataset(spec.path, split=spec.split, name=name)
+        return self._datasets[name]
+
+    def model(self, name: str) -> Embedder | LexicalModel:
+        if name not in self._models:
+            spec = self.config.model(name)
+            self._models[name] = load_model(spec, models_dir=self.config.models_dir)
+        return self._models[name]
+
+    def evaluation(self, model: str, dataset: str) -> Evaluation:
+        """The evaluation of one case, computed once per store."""
+        key = (model, dataset)
+        if key not in self._evaluations:
+            evaluation = evaluate_model(
+                model,
+                self.model(model),
+                self.dataset(dataset),
+                cache=self.cache,
+                metrics=self.config.metrics,
+                k=self.config.k,
+                progress=self._progress,
+            )
+            if self.results_dir is not None:
+                evaluation.write(self.results_dir / dataset / model)
+            self._evaluations[key] = evaluation
+        return self._evaluations[key]
+
+    def evaluations(self, dataset: str, models: Sequence[str] | None = None) -> list[Evaluation]:
+        """Every configured model (or those named) on one dataset, in configuration order."""
+        names = self.config.model_names if models is None else models
+        return [self.evaluation(m, dataset) for m in names]
+
+    @property
+    def computed(self) -> list[Evaluation]:
+        """The evaluations this store has computed so far."""
+        return list(self._evaluations.values())
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+def threshold_failure(
+    evaluation: Evaluation,
+    threshold: Threshold,
+    dataset: RetrievalDataset,
+    *,
+    baseline: Evaluation | None = None,
+    worst: int = 5,
+) -> str | None:
+    """A reviewer's comment when ``evaluation`` misses ``threshold``; ``None`` when it clears it.
+
+    Names the model, dataset, metric, value, threshold and shortfall, then the queries that
+    lost most: against the baseline when one is given (and is another model), else the
+    lowest-scoring queries.
+    """
+    spec = parse_metric(threshold.metric)
+    value = evaluation.mean(spec.key)
+    if value >= threshold.min:
+        return None
+    lines = [
+        f"{evaluation.model} on {evaluation.dataset}: {spec.label} = {format_score(value)} is "
+        f"below its threshold {format_score(threshold.min)} "
+        f"(short by {format_score(threshold.min - value)}; n = {len(evaluation.query_ids)} queries).",
+    ]
+    ids = list(evaluation.query_ids)
+    scores = evaluation.scores(spec.key)
+    texts = {q.id: q.text for q in dataset.queries}
+    if baseline is not None and baseline.model != evaluation.model:
+        base = baseline.scores(spec.key)
+        diff = scores - base
+        order = np.argsort(diff, kind="stable")[:worst]
+        lines.append(
+            f"Queries that lost most against the baseline {baseline.model} "
+            f"({spec.label}: {evaluation.model} vs {baseline.model}):"
+        )
+        for i in order.tolist():
+            if diff[i] >= 0:
+                break
+            lines.append(
+                f"  {ids[i]}: {format_score(scores[i])} vs {format_score(base[i])} "
+                f"({format_score(diff[i])})  {_clip(texts.get(ids[i], ''))}"
+            )
+    else:
+        order = np.argsort(scores, kind="stable")[:worst]
+        lines.append(f"Lowest-scoring queries ({spec.label}):")
+        lines.extend(
+            f"  {ids[i]}: {format_score(scores[i])}  {_clip(texts.get(ids[i], ''))}"
+            for i in order.tolist()
+            if scores[i] < threshold.min
+        )
+    return "\n".join(lines)
+
+
+def _clip(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
