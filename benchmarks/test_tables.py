@@ -22,7 +22,14 @@ def test_dataset_table(
     table_snapshot: Any,
 ) -> None:
     evaluations = embedgate_store.evaluations(embedgate_dataset.name)
-    table = dataset_table(embedgate_dataset.name, evaluations, embedgate_config.metrics)
+    swaps = [
+        (swap.verdict, swap.power)
+        for (_, dataset), swap in embedgate_store.swaps().items()
+        if dataset == embedgate_dataset.name
+    ]
+    table = dataset_table(
+        embedgate_dataset.name, evaluations, embedgate_config.metrics, swaps=swaps
+    )
     assert table == table_snapshot
 
 

@@ -13,13 +13,13 @@ Run::
     python -m pytest benchmarks/library/test_search_speed.py -p no:randomly
 
 The scale check (10,000 queries over 1,000,000 documents, whose full score matrix would take
-40 GB) runs only with ``EMBEDGATE_RUN_SCALE=1``; add ``-s`` to see its peak memory and time.
+40 GB) is marked ``slow`` and runs only with ``EMBEDGATE_RUN_SLOW=1`` (see this folder's
+conftest); add ``-s`` to see its peak memory and time.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
@@ -159,10 +159,7 @@ print(json.dumps({
 """
 
 
-@pytest.mark.skipif(
-    os.environ.get("EMBEDGATE_RUN_SCALE") != "1",
-    reason="scale run (10,000 x 1,000,000 x 384; minutes, ~2 GB): set EMBEDGATE_RUN_SCALE=1",
-)
+@pytest.mark.slow  # 10,000 x 1,000,000 x 384: minutes and ~2 GB; EMBEDGATE_RUN_SLOW=1
 def test_search_of_a_million_documents_never_holds_the_score_matrix() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", _SCALE_SCRIPT, str(SCALE_QUERIES), str(SCALE_DOCS), str(DIM), "100"],

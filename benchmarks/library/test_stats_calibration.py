@@ -10,7 +10,11 @@ only cost a little power). Run::
 
 and read the three tables it prints. What each asserts:
 
-* superiority null (the models are exchangeable): rejection rate <= alpha + 2 SE;
+* superiority null (the models are exchangeable): rejection rate <= alpha + 3 SE; cells above
+  alpha + 2 SE are marked. An exactly calibrated test lands above alpha + 2 SE in 2.3% of
+  cells, so among 24 cells one or two marks are expected: a 10,000-set run marked the one-sided
+  t and Wilcoxon tests at n = 100 (0.0551, 0.0552), and 200,000 sets then gave 0.0499 and
+  0.0501 there (0.0507 and 0.0503 at n = 300; 0.0504 and 0.0497 at n = 1,000 over 40,000);
 * non-inferiority boundary (the candidate is worse by exactly the margin; the differences are
   skewed, so mean-based tests are only asymptotically valid): rate <= alpha + 0.015 for n >= 100,
   reported for n = 30; the Wilcoxon test is reported only, since it puts the margin on the
@@ -30,10 +34,15 @@ import pytest
 
 from embedgate.stats import ScoreModel, minimum_detectable_effect, paired_test, power_at
 
+# About six minutes on two cores: run with EMBEDGATE_RUN_SLOW=1 (the fast version of these
+# checks is in tests/unit/stats/test_calibration.py and always runs).
+pytestmark = pytest.mark.slow
+
 ALPHA = 0.05
 N_SIM = 10_000
 SE = math.sqrt(ALPHA * (1 - ALPHA) / N_SIM)
-NULL_LIMIT = ALPHA + 2 * SE
+NULL_MARK = ALPHA + 2 * SE
+NULL_LIMIT = ALPHA + 3 * SE
 BOUNDARY_LIMIT = ALPHA + 0.015
 RESAMPLES = 1_000
 MODEL = ScoreModel()
@@ -72,9 +81,12 @@ def test_size_under_the_superiority_null(n: int) -> None:
     rows = {
         (test, alt): rate(test, a, b, alt) for test in TESTS for alt in ("two-sided", "greater")
     }
-    print(f"\nsuperiority null, n={n}, {N_SIM:,} sets, limit alpha + 2 SE = {NULL_LIMIT:.4f}")
+    print(
+        f"\nsuperiority null, n={n}, {N_SIM:,} sets, alpha + 2 SE = {NULL_MARK:.4f} (marked *), "
+        f"limit alpha + 3 SE = {NULL_LIMIT:.4f}"
+    )
     for (test, alt), r in rows.items():
-        print(f"  {test:13s} {alt:9s} rejection rate {r:.4f}")
+        print(f"  {test:13s} {alt:9s} rejection rate {r:.4f}{' *' if r > NULL_MARK else ''}")
     bad = {k: r for k, r in rows.items() if r > NULL_LIMIT}
     assert not bad, f"rates above {NULL_LIMIT:.4f}: {bad}"
 

@@ -96,6 +96,36 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    import json
+
+    from embedgate.config import CompareSpec
+    from embedgate.errors import ResultsError
+    from embedgate.evaluation import read_results
+    from embedgate.metrics import parse_metric
+    from embedgate.suite import swap_verdict
+
+    baseline, candidate = read_results(args.baseline), read_results(args.candidate)
+    if baseline.fingerprint != candidate.fingerprint:
+        raise ResultsError(
+            f"{args.baseline} and {args.candidate} were computed on different data "
+            f"(dataset fingerprints {baseline.fingerprint[:12]} and "
+            f"{candidate.fingerprint[:12]}). Run both models on the same dataset version."
+        )
+    metric = parse_metric(args.metric).key
+    compare = CompareSpec(
+        metric=metric, margin=args.margin, alpha=args.alpha, test=args.test, resamples=args.resamples
+    )
+    swap = swap_verdict(baseline, candidate, compare, seed=args.seed)
+    if args.json:
+        document = {"verdict": swap.verdict.to_dict(), "power": swap.power.to_dict()}
+        print(json.dumps(document, indent=1, ensure_ascii=False))
+    else:
+        print(swap.verdict.sentence())
+        print(swap.power.sentence())
+    return 0 if swap.verdict.passed else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="embedgate",
@@ -140,6 +170,30 @@ def _parser() -> argparse.ArgumentParser:
         help="where models built on first use are kept (default: beside the cache)",
     )
     run.set_defaults(handler=_run)
+
+    compare = sub.add_parser(
+        "compare",
+        help="is a candidate not worse than a baseline? (non-inferiority)",
+        description="Read two results.json files of the same dataset and test whether the "
+        "candidate is not worse than the baseline by more than --margin. Exit status: 0 when "
+        "non-inferiority is shown, 1 when it is not, 2 on bad input.",
+    )
+    compare.add_argument("baseline", type=Path, help="the baseline's results.json (or folder)")
+    compare.add_argument("candidate", type=Path, help="the candidate's results.json (or folder)")
+    compare.add_argument("--metric", default="ndcg@10", help="metric (default: ndcg@10)")
+    compare.add_argument(
+        "--margin", type=float, default=0.01, help="non-inferiority margin δ (default: 0.01)"
+    )
+    compare.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    compare.add_argument(
+        "--test", choices=["randomization", "t", "wilcoxon"], default="randomization",
+        help="paired test (default: randomization; wilcoxon is refused for non-inferiority, "
+        "with the reason)",
+    )
+    compare.add_argument("--resamples", type=int, default=10_000, help="Monte Carlo resamples")
+    compare.add_argument("--seed", type=int, default=0, help="seed of the resampling")
+    compare.add_argument("--json", action="store_true", help="print the full result as JSON")
+    compare.set_defaults(handler=_compare)
     return parser
 
 

@@ -7,6 +7,7 @@ The tree::
     ├── DatasetError (ValueError)           a dataset file that cannot be read as it stands
     ├── MetricError (ValueError)            an unknown or malformed metric name
     ├── ResultsError (ValueError)           a results file that cannot be compared or read
+    ├── StatsError (ValueError)             scores or options the statistics cannot use
     ├── CacheError (RuntimeError)           the embedding cache file cannot be used
     └── ModelError (RuntimeError)           a model could not produce embeddings
         ├── MissingDependency (ImportError) an optional extra is not installed
@@ -37,6 +38,7 @@ __all__ = [
     "ProviderError",
     "RateLimited",
     "ResultsError",
+    "StatsError",
     "TransientProviderError",
 ]
 
@@ -76,6 +78,10 @@ class MetricError(EmbedgateError, ValueError):
 
 class ResultsError(EmbedgateError, ValueError):
     """A results file that cannot be read, or two that cannot be compared."""
+
+
+class StatsError(EmbedgateError, ValueError):
+    """Scores or options a statistical test cannot use (lengths differ, NaN, bad alpha)."""
 
 
 class CacheError(EmbedgateError, RuntimeError):

@@ -327,17 +327,24 @@ def _mix(keys: npt.NDArray[np.int64], bits: int) -> npt.NDArray[np.uint64]:
 
 
 def _check_sorted(run: Run, rows: npt.NDArray[np.intp], width: int) -> None:
-    """Refuse rows whose scores rise: metrics read ranks straight from the row order."""
+    """Refuse rows whose scores rise: metrics read ranks straight from the row order.
+
+    trec_eval keeps scores as C ``float``, so it ranks by float32 values: float64 scores
+    that round to the same float32 are a tie, broken by doc id. Compare at that precision.
+    """
     if width < 2 or not len(rows):
         return
+    with np.errstate(over="ignore"):  # beyond float32 range is +-inf, as in trec_eval
+        as_trec_eval = _rows_of(run.scores, rows, width).astype(np.float32)
     scores = _rows_of(run.scores, rows, width)
-    rising = scores[:, 1:] > scores[:, :-1]
+    rising = as_trec_eval[:, 1:] > as_trec_eval[:, :-1]
     if rising.any():
-        r, c = np.argwhere(rising)[0]
+        r, c = (int(i) for i in np.argwhere(rising)[0])
         raise ValueError(
             f"run row for query {run.query_ids[rows[r]]!r} is not in trec_eval order: rank "
-            f"{c + 2} scores {scores[r, c + 1]!r} above rank {c + 1} ({scores[r, c]!r}). Build "
-            "runs with Run.from_dict or sort rows with trec_order (higher scores rank first)."
+            f"{c + 2} scores {float(scores[r, c + 1])!r} above rank {c + 1} "
+            f"({float(scores[r, c])!r}). Build runs with Run.from_dict or sort rows with "
+            "trec_order (higher scores rank first)."
         )
 
 

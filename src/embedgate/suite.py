@@ -16,15 +16,23 @@ from pathlib import Path
 import numpy as np
 
 from embedgate.cache import EmbeddingCache
-from embedgate.config import DatasetSpec, SuiteConfig, Threshold
+from embedgate.config import CompareSpec, DatasetSpec, SuiteConfig, Threshold
 from embedgate.datasets import RetrievalDataset, load_dataset
 from embedgate.evaluation import Evaluation, Progress, evaluate_model
 from embedgate.metrics import parse_metric
 from embedgate.models import Embedder, LexicalModel, load_model
 from embedgate.report.tables import format_score
 from embedgate.specs import ModelSpec
+from embedgate.stats import PowerReport, Verdict, correct, non_inferiority, power_report
 
-__all__ = ["Case", "SuiteStore", "threshold_failure"]
+__all__ = [
+    "Case",
+    "SuiteStore",
+    "SwapVerdict",
+    "lost_most",
+    "swap_verdict",
+    "threshold_failure",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +45,53 @@ class Case:
     @property
     def id(self) -> str:
         return f"{self.model.name}-{self.dataset.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SwapVerdict:
+    """A candidate against the baseline on one dataset: the verdict and what the data can show."""
+
+    verdict: Verdict
+    power: PowerReport
+
+
+def swap_verdict(
+    baseline: Evaluation, candidate: Evaluation, compare: CompareSpec, *, seed: int
+) -> SwapVerdict:
+    """Non-inferiority of ``candidate`` against ``baseline`` as ``compare`` states it (uncorrected)."""
+    spec = parse_metric(compare.metric)
+    a, b = baseline.scores(spec.key), candidate.scores(spec.key)
+    if baseline.query_ids != candidate.query_ids:
+        raise ValueError(
+            f"{candidate.model} and {baseline.model} on {candidate.dataset} scored different "
+            "queries; evaluate both on the same dataset version."
+        )
+    verdict = non_inferiority(
+        a,
+        b,
+        margin=compare.margin,
+        baseline=baseline.model,
+        candidate=candidate.model,
+        metric=spec.label,
+        dataset=candidate.dataset,
+        test=compare.test,  # type: ignore[arg-type]
+        alpha=compare.alpha,
+        higher_is_better=spec.greater_is_better,
+        resamples=compare.resamples,
+        seed=seed,
+    )
+    power = power_report(
+        a,
+        b,
+        kind="non-inferiority",
+        margin=compare.margin,
+        assumed_difference=0.0,
+        alpha=compare.alpha,
+        higher_is_better=spec.greater_is_better,
+        dataset=candidate.dataset,
+        metric=spec.label,
+    )
+    return SwapVerdict(verdict, power)
 
 
 class SuiteStore:
@@ -63,6 +118,7 @@ class SuiteStore:
         self._models: dict[str, Embedder | LexicalModel] = {}
         self._datasets: dict[str, RetrievalDataset] = {}
         self._evaluations: dict[tuple[str, str], Evaluation] = {}
+        self._swaps: dict[tuple[str, str], SwapVerdict] | None = None
 
     @property
     def cache(self) -> EmbeddingCache:
@@ -105,6 +161,36 @@ class SuiteStore:
         names = self.config.model_names if models is None else models
         return [self.evaluation(m, dataset) for m in names]
 
+    def swaps(self) -> dict[tuple[str, str], SwapVerdict]:
+        """Every candidate against the baseline on every available dataset, as one family.
+
+        The family is declared by the configuration, not by the tests that happen to run:
+        Holm's correction spans all of it, so selecting one test does not make its verdict
+        easier to pass. Computed once per store; keys are ``(candidate, dataset)``.
+        """
+        if self._swaps is None:
+            config = self.config
+            if config.baseline is None:
+                raise ValueError("no baseline is configured to compare candidates against")
+            pairs = [
+                (m.name, d.name) for d in config.datasets if d.available for m in config.candidates
+            ]
+            raw = {
+                (model, dataset): swap_verdict(
+                    self.evaluation(config.baseline, dataset),
+                    self.evaluation(model, dataset),
+                    config.compare,
+                    seed=config.seed,
+                )
+                for model, dataset in pairs
+            }
+            corrected = correct([v.verdict for v in raw.values()]) if raw else ()
+            self._swaps = {
+                key: SwapVerdict(verdict, swap.power)
+                for (key, swap), verdict in zip(raw.items(), corrected, strict=True)
+            }
+        return self._swaps
+
     @property
     def computed(self) -> list[Evaluation]:
         """The evaluations this store has computed so far."""
@@ -139,33 +225,51 @@ def threshold_failure(
         f"below its threshold {format_score(threshold.min)} "
         f"(short by {format_score(threshold.min - value)}; n = {len(evaluation.query_ids)} queries).",
     ]
+    lines.extend(
+        lost_most(evaluation, spec.key, dataset, baseline, worst=worst, below=threshold.min)
+    )
+    return "\n".join(lines)
+
+
+def lost_most(
+    evaluation: Evaluation,
+    metric: str,
+    dataset: RetrievalDataset,
+    baseline: Evaluation | None = None,
+    *,
+    worst: int = 5,
+    below: float = float("inf"),
+) -> list[str]:
+    """Lines naming the queries that lost most against ``baseline``.
+
+    Without a baseline (or when the model is the baseline): the lowest-scoring queries, those
+    under ``below`` only.
+    """
+    spec = parse_metric(metric)
     ids = list(evaluation.query_ids)
     scores = evaluation.scores(spec.key)
     texts = {q.id: q.text for q in dataset.queries}
     if baseline is not None and baseline.model != evaluation.model:
         base = baseline.scores(spec.key)
         diff = scores - base
-        order = np.argsort(diff, kind="stable")[:worst]
-        lines.append(
+        lines = [
             f"Queries that lost most against the baseline {baseline.model} "
             f"({spec.label}: {evaluation.model} vs {baseline.model}):"
-        )
-        for i in order.tolist():
-            if diff[i] >= 0:
-                break
-            lines.append(
-                f"  {ids[i]}: {format_score(scores[i])} vs {format_score(base[i])} "
-                f"({format_score(diff[i])})  {_clip(texts.get(ids[i], ''))}"
-            )
-    else:
-        order = np.argsort(scores, kind="stable")[:worst]
-        lines.append(f"Lowest-scoring queries ({spec.label}):")
+        ]
         lines.extend(
-            f"  {ids[i]}: {format_score(scores[i])}  {_clip(texts.get(ids[i], ''))}"
-            for i in order.tolist()
-            if scores[i] < threshold.min
+            f"  {ids[i]}: {format_score(scores[i])} vs {format_score(base[i])} "
+            f"({format_score(diff[i])})  {_clip(texts.get(ids[i], ''))}"
+            for i in np.argsort(diff, kind="stable")[:worst].tolist()
+            if diff[i] < 0
         )
-    return "\n".join(lines)
+        return lines
+    lines = [f"Lowest-scoring queries ({spec.label}):"]
+    lines.extend(
+        f"  {ids[i]}: {format_score(scores[i])}  {_clip(texts.get(ids[i], ''))}"
+        for i in np.argsort(scores, kind="stable")[:worst].tolist()
+        if scores[i] < below
+    )
+    return lines
 
 
 def _clip(text: str, width: int = 70) -> str:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -33,7 +34,7 @@ from embedgate.errors import CacheError, MalformedResponse
 from embedgate.models.base import Role
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from multiprocessing.queues import Queue
     from multiprocessing.synchronize import Barrier
 
@@ -74,9 +75,9 @@ def cache_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cache(cache_path: Path) -> EmbeddingCache:
+def cache(cache_path: Path) -> Iterator[EmbeddingCache]:
     with EmbeddingCache(cache_path) as c:
-        yield c  # type: ignore[misc]
+        yield c
 
 
 def file_bytes(path: Path) -> bytes:
@@ -100,6 +101,7 @@ def test_vectors_round_trip_with_exact_float32_bytes(cache: EmbeddingCache) -> N
 
     assert found.all()
     assert got.dtype == np.float32
+    assert got.flags.writeable
     assert got.tobytes() == vectors.tobytes()
 
 
@@ -530,7 +532,8 @@ def test_a_run_killed_with_sigkill_resumes_embedding_only_what_was_missing(
 
     assert 20 <= kept < n
     assert stats == CacheStats(hits=kept, misses=n - kept, embedded=n - kept)
-    assert embed.texts == texts[kept:]
+    longest_first = sorted(texts, key=len, reverse=True)  # the order texts are embedded in
+    assert embed.texts == longest_first[kept:]
     np.testing.assert_array_equal(vectors, fake_vectors(texts))
 
 
@@ -632,6 +635,15 @@ def test_a_read_only_folder_gives_a_cache_error(tmp_path: Path) -> None:
     assert str(locked) in str(info.value)
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_location_no_one_may_write_gives_a_cache_error() -> None:
+    # /proc refuses new files even to root, who ignores permission bits.
+    with pytest.raises(CacheError, match="writable folder") as info:
+        EmbeddingCache("/proc/embedgate-test.sqlite")
+
+    assert "/proc/embedgate-test.sqlite" in str(info.value)
+
+
 def test_a_closed_cache_says_so(cache_path: Path) -> None:
     c = EmbeddingCache(cache_path)
     c.close()
@@ -688,6 +700,34 @@ def test_identity_fields_that_only_mention_tokens_are_kept(cache: EmbeddingCache
     cache.put_many(FP, "query", ["a"], fake_vectors(["a"]), identity=identity)
 
     assert cache.models()[0].identity == identity
+
+
+def test_an_identity_is_recorded_as_the_fingerprint_encodes_it(cache: EmbeddingCache) -> None:
+    identity = {"model": "m", "folder": Path("/models/m"), "role": Role.QUERY}
+
+    cache.put_many(FP, "query", ["a"], fake_vectors(["a"]), identity=identity)
+
+    assert cache.models()[0].identity == {"model": "m", "folder": "/models/m", "role": "query"}
+
+
+def test_using_a_cache_from_another_thread_says_to_open_one_per_thread(
+    cache: EmbeddingCache,
+) -> None:
+    errors: list[BaseException] = []
+
+    def look_up() -> None:
+        try:
+            cache.get_many(FP, "query", ["a"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=look_up)
+    worker.start()
+    worker.join()
+
+    assert len(errors) == 1
+    assert isinstance(errors[0], CacheError)
+    assert "one EmbeddingCache per thread" in str(errors[0])
 
 
 def test_models_lists_identity_dimensions_counts_and_times(cache: EmbeddingCache) -> None:
@@ -749,3 +789,27 @@ def test_the_file_records_its_schema_and_runs_in_wal_mode(
 
     assert (version, mode) == (SCHEMA_VERSION, "wal")
     assert repr(cache).endswith("open)")
+
+
+def test_texts_are_embedded_longest_first_so_batches_hold_similar_lengths(
+    cache: EmbeddingCache,
+) -> None:
+    texts = ["a", "ccc", "bb", "dddd", "e"]
+    embed = CountingEmbedder()
+    vectors, _ = embed_with_cache(embed, texts, cache=cache, fingerprint=FP, role="query", batch_size=2)
+    assert embed.batches == [["dddd", "ccc"], ["bb", "a"], ["e"]]
+    np.testing.assert_array_equal(vectors, fake_vectors(texts))
+
+
+def test_a_plan_sets_the_batch_sizes_and_a_bad_plan_is_refused(cache: EmbeddingCache) -> None:
+    texts = [f"t{i}" for i in range(6)]
+    embed = CountingEmbedder()
+    embed_with_cache(
+        embed, texts, cache=cache, fingerprint=FP, role="query", plan=lambda todo: [1, 2, 3]
+    )
+    assert [len(b) for b in embed.batches] == [1, 2, 3]
+    with pytest.raises(ValueError, match=r"plan\(\) returned batch sizes \[2, 2\] for 6 texts"):
+        embed_with_cache(
+            embed, [f"u{i}" for i in range(6)], cache=cache, fingerprint=FP, role="query",
+            plan=lambda todo: [2, 2],
+        )

@@ -39,6 +39,20 @@ def _model2vec(spec: ModelSpec, models_dir: Path) -> Embedder:
     )
 
 
+def _openai(spec: ModelSpec, models_dir: Path) -> Embedder:
+    from embedgate.models.openai import OpenAIEmbedder
+
+    model: Embedder = _construct(OpenAIEmbedder, spec, model=spec.model, name=spec.name)
+    return model
+
+
+def _gemini(spec: ModelSpec, models_dir: Path) -> Embedder:
+    from embedgate.models.gemini import GeminiEmbedder
+
+    model: Embedder = _construct(GeminiEmbedder, spec, model=spec.model, name=spec.name)
+    return model
+
+
 def _bm25(spec: ModelSpec, models_dir: Path) -> LexicalModel:
     from embedgate.models.lexical import BM25Model
 
@@ -49,6 +63,8 @@ _FACTORIES: Mapping[str, Callable[[ModelSpec, Path], Embedder | LexicalModel]] =
     "st": _sentence_transformers,
     "model2vec": _model2vec,
     "bm25": _bm25,
+    "openai": _openai,
+    "gemini": _gemini,
 }
 
 

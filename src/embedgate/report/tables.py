@@ -11,8 +11,17 @@ from collections.abc import Mapping, Sequence
 
 from embedgate.evaluation import Evaluation
 from embedgate.metrics import parse_metric
+from embedgate.stats import PowerReport, Verdict
 
-__all__ = ["dataset_table", "format_score", "markdown_table", "overall_table", "results_table"]
+__all__ = [
+    "dataset_table",
+    "format_score",
+    "markdown_table",
+    "overall_table",
+    "results_table",
+    "significance_mark",
+    "swap_table",
+]
 
 
 def format_score(value: float, decimals: int = 4) -> str:
@@ -45,9 +54,15 @@ def markdown_table(
 
 
 def results_table(
-    evaluations: Sequence[Evaluation], metrics: Sequence[str] | None = None, *, decimals: int = 4
+    evaluations: Sequence[Evaluation],
+    metrics: Sequence[str] | None = None,
+    *,
+    decimals: int = 4,
+    marks: Mapping[tuple[str, str], str] | None = None,
 ) -> str:
     """Models as rows, metric means as columns, in the order given.
+
+    ``marks`` maps ``(model, metric key)`` to a mark put after the score (``▲``, ``▼``).
 
     Example:
         | model  | nDCG@10 | Recall@100 |
@@ -57,7 +72,13 @@ def results_table(
     if not evaluations:
         return "(no results)\n"
     keys = list(metrics) if metrics is not None else list(evaluations[0].metrics)
-    rows = [[e.model, *(format_score(e.mean(m), decimals) for m in keys)] for e in evaluations]
+    marks = marks or {}
+
+    def cell(e: Evaluation, key: str) -> str:
+        mark = marks.get((e.model, key), "")
+        return f"{format_score(e.mean(key), decimals)} {mark}".rstrip()
+
+    rows = [[e.model, *(cell(e, m) for m in keys)] for e in evaluations]
     return markdown_table(["model", *(parse_metric(m).label for m in keys)], rows)
 
 
@@ -66,12 +87,14 @@ def dataset_table(
     evaluations: Sequence[Evaluation],
     metrics: Sequence[str],
     *,
+    swaps: Sequence[tuple[Verdict, PowerReport]] = (),
     decimals: int = 4,
 ) -> str:
-    """The snapshot table of one dataset: a heading that pins the data, then `results_table`.
+    """The snapshot of one dataset: a heading that pins the data, the scores, the swap verdicts.
 
     The heading names the split, the query and document counts and the dataset fingerprint, so
-    a change of data shows in the diff as plainly as a change of model.
+    a change of data shows in the diff as plainly as a change of model. With ``swaps``, the
+    compared metric's column carries ``▲``/``▼`` marks and `swap_table` follows.
     """
     first = evaluations[0]
     counts = first.counts
@@ -80,7 +103,14 @@ def dataset_table(
         f"{counts.get('queries', 0)} queries, {counts.get('documents', 0)} documents, "
         f"fingerprint {first.fingerprint[:16]}, depth k = {first.k}.\n\n"
     )
-    return heading + results_table(evaluations, metrics, decimals=decimals)
+    marks = {
+        (v.candidate, parse_metric(v.metric or "").key): significance_mark(v)
+        for v, _ in swaps
+    }
+    table = results_table(evaluations, metrics, decimals=decimals, marks=marks)
+    if not swaps:
+        return heading + table
+    return heading + table + "\n" + swap_table(swaps, decimals=decimals)
 
 
 def overall_table(
@@ -107,3 +137,49 @@ def overall_table(
             ]
         )
     return f"## {label} by dataset\n\n" + markdown_table(["model", *datasets, "mean"], rows)
+
+
+def significance_mark(verdict: Verdict) -> str:
+    """``▲`` when the interval of Δ lies above 0, ``▼`` below, ``""`` when it straddles 0."""
+    if verdict.interval.low > 0:
+        return "▲" if verdict.higher_is_better else "▼"
+    if verdict.interval.high < 0:
+        return "▼" if verdict.higher_is_better else "▲"
+    return ""
+
+
+def swap_table(
+    verdicts: Sequence[tuple[Verdict, PowerReport]], *, decimals: int = 4
+) -> str:
+    """Each candidate against the baseline on one dataset: Δ, its interval, p and the MDE.
+
+    Deterministic: the statistics are seeded. The p-value is the raw one-sided
+    non-inferiority p; the Holm-corrected decision belongs to the swap tests, whose family
+    depends on which models and datasets a session runs.
+    """
+    if not verdicts:
+        return ""
+    first = verdicts[0][0]
+    iv = first.interval
+    legend = (
+        f"Non-inferiority against {first.baseline} on {first.metric}: H1 Δ > "
+        f"-{first.margin:g} (Δ = candidate − baseline), {first.test_description}, "  # noqa: RUF001
+        f"seed {first.seed}; {iv.description}; MDE = the smallest true shortfall from the "
+        f"margin this set detects with {verdicts[0][1].power:.0%} power at α = {first.alpha:g}. "
+        "▲/▼: the interval lies above/below 0.\n\n"
+    )
+    rows = [
+        [
+            v.candidate,
+            str(v.n),
+            format_score(v.mean_baseline, decimals),
+            format_score(v.mean_candidate, decimals),
+            f"{format_score(v.mean_diff, decimals)} {significance_mark(v)}".rstrip(),
+            f"[{format_score(v.interval.low, decimals)}, {format_score(v.interval.high, decimals)}]",
+            f"{v.p_value:.4f}",
+            format_score(p.mde, decimals),
+        ]
+        for v, p in verdicts
+    ]
+    headers = ["candidate", "n", first.baseline, "candidate mean", "Δ", "interval", "p", "MDE"]
+    return legend + markdown_table(headers, rows)

@@ -8,19 +8,19 @@ dimensions (a 40 GB score matrix) run in the memory of the vectors plus a fixed 
 How one query block is searched:
 
 1. ``S = Q_block @ D_block.T`` (one BLAS call into a reused buffer).
-2. A per-query threshold ``t`` (the k-th best score kept so far, ``-inf`` until k documents
-   have been seen) filters the block: only cells with ``S >= t`` are candidates. After the
-   first few blocks almost nothing passes, so the selection costs one comparison per cell,
-   not a partition. ``>=`` keeps every document tied with the threshold, so ties at the k-th
-   place are never dropped before they are compared.
+2. A per-query threshold ``t``, a lower bound of the query's final k-th score (first the k-th
+   score of the first block, then the k-th best kept so far), filters the block: only cells
+   with ``S >= t`` are candidates. After the first few blocks few cells pass, so selection
+   costs one comparison per cell, not a partition. ``>=`` keeps every document tied with the
+   threshold, so ties at the k-th place are never dropped before they are compared.
 3. Candidates wait in a per-query buffer; when it is full it is merged into the running top-k
-   with ``np.argpartition`` and the threshold rises.
+   with ``np.partition`` and the threshold rises.
 4. At the end each row is sorted.
 
 Ties follow trec_eval (``trec_eval/form_res_rels.c``): score descending, then document id
 descending in string order, also at the k-th place: among documents tied there, those with the
-larger id are kept. The string rank of each id is computed once per call, and only when a tie
-is actually met, so the usual tie-free search never pays for it.
+larger id are kept. Ids are compared only where scores actually tie, so a search with few ties
+pays almost nothing for this.
 
 Scores are the float32 products that BLAS returns, widened to float64 in the `Run`.
 """
@@ -244,6 +244,7 @@ def _search_query_block(
     m = qb.shape[0]
     n_docs = docs.shape[0]
     top = _TopK(m, k, ranks)
+    primed = False
     score_buf = np.empty(m * min(bd, n_docs), dtype=np.float32)
     mask_buf = np.empty(m * min(bd, n_docs), dtype=np.bool_)
     for b0 in range(0, n_docs, bd):
@@ -257,20 +258,30 @@ def _search_query_block(
         s = score_buf[: m * nb].reshape(m, nb)
         np.matmul(qb, db.T, out=s)
         mask = mask_buf[: m * nb].reshape(m, nb)
+        if nb > k and not primed:
+            # Thresholds start at -inf, which would make the whole first block candidates.
+            _raise_to_block_kth(s, k, top.threshold)
+            primed = True
         np.greater_equal(s, top.threshold[:, None], out=mask)
-        passed = np.count_nonzero(mask)
-        if passed == 0:
-            continue
-        if nb > k and passed > (m * nb) // 4:
-            # Threshold unset (first block) or far too low: the k-th best score of the block
-            # itself is a valid lower bound of the final k-th score, so raise it first.
-            kth = np.partition(s, nb - k, axis=1)[:, nb - k]
-            np.maximum(top.threshold, kth, out=top.threshold)
-            np.greater_equal(s, top.threshold[:, None], out=mask)
         flat = np.flatnonzero(mask)
+        if nb > k and flat.size > (m * nb) // 4:
+            # Thresholds far too low (scores rising through the corpus): raise them first.
+            _raise_to_block_kth(s, k, top.threshold)
+            np.greater_equal(s, top.threshold[:, None], out=mask)
+            flat = np.flatnonzero(mask)
+        if flat.size == 0:
+            continue
         rows = flat // nb
         top.add(rows, flat - rows * nb + b0, s.reshape(-1)[flat])
     return top.result()
+
+
+def _raise_to_block_kth(
+    s: npt.NDArray[np.float32], k: int, threshold: npt.NDArray[np.float32]
+) -> None:
+    # The k-th best score of any k documents is a lower bound of a row's final k-th score.
+    kth = np.partition(s, s.shape[1] - k, axis=1)[:, s.shape[1] - k]
+    np.maximum(threshold, kth, out=threshold)
 
 
 class _TopK:

@@ -8,7 +8,7 @@ order, so rank ``i`` here is rank ``i`` for trec_eval, and metrics can read rank
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,9 @@ def trec_order(doc_ids: Sequence[str], scores: npt.ArrayLike) -> npt.NDArray[np.
     """
     s = np.asarray(scores, dtype=np.float64)
     # lexsort sorts by the last key first; negate both keys for descending order.
-    id_rank = np.argsort(np.argsort(np.asarray(doc_ids, dtype=object), kind="stable"), kind="stable")
+    id_rank = np.argsort(
+        np.argsort(np.asarray(doc_ids, dtype=object), kind="stable"), kind="stable"
+    )
     return np.lexsort((-id_rank, -s))
 
 
@@ -108,6 +110,14 @@ class Run:
         Scores are written with 17 significant digits, so a float64 score (and so any float32
         one) reads back as the same number and the file ranks exactly as this run does.
         """
+        for kind, values in (("query id", self.query_ids), ("doc id", self.doc_ids)):
+            bad = next((v for v in values if not v or any(c.isspace() for c in v)), None)
+            if bad is not None:
+                raise ValueError(
+                    f"{kind} {bad!r} contains whitespace or is empty; TREC files are space-separated"
+                )
+        if not self.name or any(c.isspace() for c in self.name):
+            raise ValueError(f"run name {self.name!r} must be one word for a TREC file")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as fh:
@@ -135,8 +145,16 @@ class Run:
                         line=lineno,
                     )
                 qid, _, doc_id, _, score, name = parts
+                docs = results.setdefault(qid, {})
+                if doc_id in docs:
+                    raise DatasetError(
+                        f"doc {doc_id!r} appears twice for query {qid!r} (trec_eval refuses "
+                        "such files). Keep one line per query and document.",
+                        path=path,
+                        line=lineno,
+                    )
                 try:
-                    results.setdefault(qid, {})[doc_id] = float(score)
+                    docs[doc_id] = float(score)
                 except ValueError:
                     raise DatasetError(
                         f"score {score!r} is not a number. Fix the line or regenerate the run file.",
@@ -144,20 +162,3 @@ class Run:
                         line=lineno,
                     ) from None
         return cls.from_dict(results, name=name)
-
-    @staticmethod
-    def concat(runs: Iterable[Run]) -> Run:
-        """Stack runs over the same id table (used when search runs in query blocks)."""
-        runs = list(runs)
-        if not runs:
-            raise ValueError("no runs to concatenate")
-        first = runs[0]
-        if any(r.doc_ids != first.doc_ids for r in runs[1:]):
-            raise ValueError("runs index different document tables")
-        return Run(
-            tuple(q for r in runs for q in r.query_ids),
-            first.doc_ids,
-            np.concatenate([r.indices for r in runs]),
-            np.concatenate([r.scores for r in runs]),
-            first.name,
-        )

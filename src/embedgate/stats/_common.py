@@ -8,6 +8,8 @@ from typing import Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from embedgate.errors import StatsError
+
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 Alternative: TypeAlias = Literal["two-sided", "greater", "less"]
 Seed: TypeAlias = int | np.random.Generator
@@ -15,13 +17,9 @@ Seed: TypeAlias = int | np.random.Generator
 ALTERNATIVES: tuple[Alternative, ...] = ("two-sided", "greater", "less")
 
 
-def invalid(message: str) -> ValueError:
-    """The error raised for scores or options the statistics cannot use.
-
-    One place to change once ``errors.py`` has a dedicated class (a ``StatsError`` that is both
-    an ``EmbedgateError`` and a ``ValueError``); callers already catch ``ValueError``.
-    """
-    return ValueError(message)
+def invalid(message: str) -> StatsError:
+    """The error raised for scores or options the statistics cannot use (a ``ValueError``)."""
+    return StatsError(message)
 
 
 def paired_scores(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:

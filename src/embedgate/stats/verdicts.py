@@ -93,7 +93,7 @@ def _num(x: float, digits: int, *, signed: bool = False) -> str:
 
 def _fmt_p(p: float) -> str:
     if p == 0.0:
-        return "0"
+        return "=0"
     if p < 1e-4:
         return "<0.0001"
     return f"={p:.3g}"
@@ -184,7 +184,9 @@ class Verdict:
             return f"H0: Δ ≤ {mu0} vs H1: Δ > {mu0}"
         return f"H0: Δ ≥ {mu0} vs H1: Δ < {mu0}"
 
-    def _test_description(self) -> str:
+    @property
+    def test_description(self) -> str:
+        """The test as words, e.g. ``one-sided paired randomization test, 10000 resamples``."""
         name = _TEST_NAMES[self.test]
         if self.kind == "equivalence":
             what = f"TOST with two one-sided {name.replace('test', 'tests')}"
@@ -237,7 +239,7 @@ class Verdict:
         parts = [] if self.higher_is_better else ["lower is better"]
         iv = self.interval
         parts += [
-            self._test_description(),
+            self.test_description,
             f"n={self.n}",
             f"Δ={_num(self.mean_diff, digits, signed=True)}",
             f"{iv.description} [{_num(iv.low, digits)}, {_num(iv.high, digits)}]",
@@ -337,6 +339,13 @@ def _verdict(
     margin = check_finite("margin", margin)
     resamples = check_resamples(resamples)
     test_name = check_test(test)
+    if test_name == "wilcoxon" and kind != "superiority":
+        raise invalid(
+            f"the Wilcoxon test cannot decide {kind}: shifted by a margin it tests the "
+            "pseudo-median of the differences, not their mean, and with many tied queries the "
+            "two differ by more than any margin (at the boundary it claimed non-inferiority in "
+            "27-88% of simulated golden sets). Use test='randomization' or test='t'."
+        )
     run = TESTS[test_name]
     test_rng, lower_rng, boot_rng = rng_from(seed).spawn(3)
     better: Alternative = "greater" if higher_is_better else "less"
@@ -426,7 +435,8 @@ def superiority(
         candidate: candidate model name for the sentence.
         metric: metric name for the sentence, e.g. ``"nDCG@10"``.
         dataset: dataset name for the sentence.
-        test: ``"randomization"`` (default; Smucker et al. 2007), ``"t"`` or ``"wilcoxon"``.
+        test: ``"randomization"`` (default; Smucker et al. 2007), ``"t"`` or ``"wilcoxon"``
+            (superiority only).
         alpha: significance level; within a family it becomes family-wise via :func:`correct`.
         two_sided: test ``Δ = 0`` two-sided instead.
         higher_is_better: the metric's declared direction; never guessed.
@@ -480,11 +490,22 @@ def non_inferiority(
 
     The claim for a swap to a cheaper or faster model. H0: ``Δ <= -margin`` (the candidate is
     worse by the margin or more), H1: ``Δ > -margin``, tested one-sided on the shifted
-    differences ``d + margin`` (Wellek 2010, ch. 2; Walker & Nowacki 2011). The randomization
-    test on shifted differences assumes they are symmetric about 0 at the boundary of H0 and is
-    asymptotically valid for the mean without it; the Wilcoxon test puts the margin on the
-    pseudo-median, not the mean. Arguments as in :func:`superiority`; ``margin > 0`` in metric
-    units, chosen before the results are seen.
+    differences ``d + margin`` (Wellek 2010, ch. 2; Walker & Nowacki 2011). Arguments as in
+    :func:`superiority`; ``margin > 0`` in metric units, chosen before the results are seen.
+
+    Validity: unlike the superiority null, the shifted null does not make the two models
+    exchangeable, so the randomization test (exact only if the shifted differences are
+    symmetric) and the t-test are valid asymptotically. When the candidate is worse, per-query
+    differences of IR metrics are skewed to the left, and the one-sided size exceeds alpha by
+    about ``|skew| (2 z^2 + 1) phi(z) / (6 sqrt(n))``. Simulated IR scores with skewness -0.54
+    at the boundary gave sizes (alpha = 0.05) of 0.067 at n = 30, 0.058 at n = 100 and 0.050
+    at n = 300; with skewness -0.91, 0.074, 0.062 and 0.055
+    (``benchmarks/library/test_stats_calibration.py``). Prefer 100 or more queries, or a
+    smaller alpha, for a non-inferiority claim on few queries.
+
+    Raises:
+        ValueError: ``test="wilcoxon"``: shifted by a margin it tests the pseudo-median, not
+            the mean, and is badly invalid for the mean margin on tied IR scores.
     """
     return _verdict(
         "non-inferiority",
@@ -528,8 +549,8 @@ def equivalence(
     Two one-sided tests (TOST, Schuirmann 1987): H0 ``Δ <= -margin`` against ``Δ > -margin``,
     and H0 ``Δ >= margin`` against ``Δ < margin``, each at ``alpha``; the verdict's p-value is
     the larger of the two, and it passes when both reject. Useful for a re-embedding that
-    should not change quality (a new library version, quantized vectors). Arguments as in
-    :func:`non_inferiority`.
+    should not change quality (a new library version, quantized vectors). Arguments, validity
+    and the refusal of the Wilcoxon test as in :func:`non_inferiority`.
     """
     return _verdict(
         "equivalence",

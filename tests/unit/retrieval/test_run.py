@@ -1,4 +1,4 @@
-"""The `Run` type: trec_eval order, dict and TREC-file round trips, concatenation."""
+"""The `Run` type: trec_eval order, dict and TREC-file round trips."""
 
 from __future__ import annotations
 
@@ -119,34 +119,17 @@ def test_a_trec_line_with_a_bad_score_names_file_and_line(tmp_path: Path) -> Non
         Run.read_trec(path)
 
 
-def test_concat_stacks_query_blocks_over_one_doc_table() -> None:
-    doc_ids = ("a", "b", "c")
-    first = Run(("q1",), doc_ids, np.array([[2, 0]]), np.array([[0.9, 0.1]]), "dense")
-    second = Run(("q2", "q3"), doc_ids, np.array([[1, 2], [0, 1]]), np.array([[0.8, 0.7]] * 2))
-
-    run = Run.concat([first, second])
-
-    assert run.query_ids == ("q1", "q2", "q3")
-    assert run.doc_ids == doc_ids
-    assert run.name == "dense"
-    assert run.to_dict() == {
-        "q1": {"c": 0.9, "a": 0.1},
-        "q2": {"b": 0.8, "c": 0.7},
-        "q3": {"a": 0.8, "b": 0.7},
-    }
+def test_a_document_listed_twice_for_one_query_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "run.trec"
+    path.write_text("q1 Q0 d1 1 0.9 x\nq1 Q0 d2 2 0.5 x\nq1 Q0 d1 3 0.1 x\n")
+    with pytest.raises(DatasetError, match=r"run.trec line 3: doc 'd1' appears twice for query 'q1'"):
+        Run.read_trec(path)
 
 
-def test_concat_refuses_runs_over_different_doc_tables() -> None:
-    one = Run(("q1",), ("a",), np.array([[0]]), np.array([[1.0]]))
-    other = Run(("q2",), ("b",), np.array([[0]]), np.array([[1.0]]))
-
-    with pytest.raises(ValueError, match="different document tables"):
-        Run.concat([one, other])
-
-
-def test_concat_of_no_runs_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no runs"):
-        Run.concat([])
+def test_ids_with_whitespace_cannot_be_written_to_a_trec_file(tmp_path: Path) -> None:
+    run = Run.from_dict({"q 1": {"d1": 1.0}})
+    with pytest.raises(ValueError, match=r"query id 'q 1' contains whitespace"):
+        run.write_trec(tmp_path / "run.trec")
 
 
 def test_a_run_is_read_only() -> None:

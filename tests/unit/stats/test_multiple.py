@@ -66,7 +66,7 @@ def test_holm_adjusted_p_values_reproduce_the_step_down_procedure(
 
 @pytest.mark.parametrize("bad", [[], [0.1, 1.2], [0.1, float("nan")], [-0.1], [[0.1, 0.2]]])
 def test_malformed_families_are_refused(bad: list[object]) -> None:
-    with pytest.raises(ValueError, match="p-values|empty family"):
+    with pytest.raises(ValueError, match=r"p-values|empty family"):
         holm_adjust(bad)  # type: ignore[arg-type]
 
 

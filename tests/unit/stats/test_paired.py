@@ -151,9 +151,7 @@ def test_monte_carlo_randomization_agrees_with_scipy_within_monte_carlo_error(
     factor = 2.0 if alternative == "two-sided" else 1.0
     tol = 4 * factor * math.sqrt(2 * p * (1 - p) / r) + 1e-4
     assert abs(ours.p_value - p) <= tol
-    assert ours.monte_carlo_error == pytest.approx(
-        math.sqrt(ours.p_value * (1 - ours.p_value) / r)
-    )
+    assert ours.monte_carlo_error == pytest.approx(math.sqrt(ours.p_value * (1 - ours.p_value) / r))
 
 
 def test_monte_carlo_agrees_with_full_enumeration_within_monte_carlo_error() -> None:
@@ -308,10 +306,10 @@ def test_wilcoxon_enumerates_exactly_where_scipy_would_approximate(zero_method: 
     )
     assert ours.exact
     assert ours.p_value == pytest.approx(ref.pvalue, abs=1e-12)
-    forced = wilcoxon_test(a, b, alternative="greater", zero_method=zero_method,
-                           method="asymptotic")
-    asym = sps.wilcoxon(b, a, alternative="greater", zero_method=zero_method,
-                        method="asymptotic")
+    forced = wilcoxon_test(
+        a, b, alternative="greater", zero_method=zero_method, method="asymptotic"
+    )
+    asym = sps.wilcoxon(b, a, alternative="greater", zero_method=zero_method, method="asymptotic")
     assert forced.p_value == pytest.approx(asym.pvalue, rel=1e-10)
 
 
@@ -352,7 +350,9 @@ def test_mismatched_lengths_are_refused_with_both_lengths(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(TESTS))
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_non_finite_scores_are_refused_with_their_position(name: str, bad: float) -> None:
-    with pytest.raises(ValueError, match=r"candidate scores are NaN or infinite at position\(s\) 1"):
+    with pytest.raises(
+        ValueError, match=r"candidate scores are NaN or infinite at position\(s\) 1"
+    ):
         paired_test(name, [0.1, 0.2, 0.3], [0.1, bad, 0.3])
 
 
@@ -417,3 +417,14 @@ def test_result_describes_itself() -> None:
     d = t_test([0.1], [0.2]).to_dict()
     assert d["statistic"] is None
     assert d["p_value"] == 1.0
+
+
+def test_randomization_handles_more_nonzero_differences_than_a_float_exponent_holds() -> None:
+    # 1,190 nonzero differences (XQuAD's query count): 2.0**1190 overflows a float.
+    rng = np.random.default_rng(5)
+    a = rng.uniform(0, 1, 1190)
+    b = a + rng.normal(0.05, 0.2, 1190)
+    result = randomization_test(a, b, alternative="greater", resamples=2_000, seed=1)
+    assert not result.exact
+    assert result.resamples == 2_000
+    assert result.p_value < 0.01

@@ -24,8 +24,12 @@ def ir_scores(n: int, seed: int, shift: float = 0.0) -> tuple[np.ndarray, np.nda
     return a[0], b[0]
 
 
-NAMES = {"baseline": "minilm", "candidate": "static-minilm", "metric": "nDCG@10",
-         "dataset": "scifact"}
+NAMES = {
+    "baseline": "minilm",
+    "candidate": "static-minilm",
+    "metric": "nDCG@10",
+    "dataset": "scifact",
+}
 
 
 def test_swap_to_a_much_worse_model_fails_non_inferiority() -> None:
@@ -46,11 +50,13 @@ def test_swap_to_an_equally_good_model_passes_non_inferiority_with_a_fair_margin
     assert v.alternative == "greater"
     assert v.null_difference == -0.03
     s = v.sentence()
-    assert s.startswith("static-minilm is not worse than minilm by more than 0.030 nDCG@10 on "
-                        "scifact (one-sided paired randomization test, ")
+    assert s.startswith(
+        "static-minilm is not worse than minilm by more than 0.030 nDCG@10 on "
+        "scifact (one-sided paired randomization test, "
+    )
     assert "n=400" in s
     assert "90% BCa bootstrap CI [" in s
-    assert "≤ α=0.05)." in s
+    assert "≤ α=0.05)." in s  # noqa: RUF001
     assert v.hypotheses() == "H0: Δ ≤ -0.030 vs H1: Δ > -0.030"
 
 
@@ -85,7 +91,7 @@ def test_superiority_not_shown_for_a_tiny_difference() -> None:
     v = superiority(a, b, test="t", **NAMES)
     assert not v.passed
     assert v.sentence().startswith("static-minilm is not shown to be better than minilm")
-    assert "> α=0.05)." in v.sentence()
+    assert "> α=0.05)." in v.sentence()  # noqa: RUF001
 
 
 def test_two_sided_superiority_passes_only_in_the_better_direction() -> None:
@@ -175,14 +181,27 @@ def test_bad_families_are_refused() -> None:
     assert "uncorrected over 2 comparisons" in uncorrected[0].sentence()
 
 
-@pytest.mark.parametrize("test", ["randomization", "t", "wilcoxon"])
+@pytest.mark.parametrize("test", ["randomization", "t"])
 def test_verdict_states_everything_and_serializes_to_strict_json(test: str) -> None:
     a, b = ir_scores(80, 9, shift=0.1)
     v = non_inferiority(a, b, margin=0.01, test=test, resamples=1000, seed=3, **NAMES)  # type: ignore[arg-type]
     d = v.to_dict()
     json.dumps(d, allow_nan=False)
-    for key in ("test", "alpha", "margin", "correction", "n", "alternative", "p_value",
-                "p_adjusted", "interval", "d_z", "seed", "hypotheses", "sentence"):
+    for key in (
+        "test",
+        "alpha",
+        "margin",
+        "correction",
+        "n",
+        "alternative",
+        "p_value",
+        "p_adjusted",
+        "interval",
+        "d_z",
+        "seed",
+        "hypotheses",
+        "sentence",
+    ):
         assert key in d
     assert d["seed"] == 3
     assert d["interval"]["level"] == pytest.approx(0.9)  # type: ignore[index]
@@ -194,9 +213,36 @@ def test_verdicts_on_one_query_and_on_constant_scores_do_not_break(test: str) ->
     assert not one.passed
     json.dumps(one.to_dict(), allow_nan=False)
     assert "d_z" not in one.sentence()
-    same = non_inferiority([0.5] * 10, [0.5] * 10, margin=0.01, test=test)  # type: ignore[arg-type]
+    same = superiority([0.5] * 10, [0.5] * 10, test=test)  # type: ignore[arg-type]
     json.dumps(same.to_dict(), allow_nan=False)
     assert "Δ=+0.000" in same.sentence()
+    assert same.p_value == 1.0
+    if test != "wilcoxon":
+        ni = non_inferiority([0.5] * 10, [0.5] * 10, margin=0.01, test=test)  # type: ignore[arg-type]
+        json.dumps(ni.to_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize("verdict", [non_inferiority, equivalence])
+def test_wilcoxon_is_refused_for_claims_about_a_mean_margin(verdict: object) -> None:
+    a, b = ir_scores(50, 1)
+    with pytest.raises(ValueError, match="pseudo-median"):
+        verdict(a, b, margin=0.01, test="wilcoxon")  # type: ignore[operator]
+
+
+def test_p_values_render_at_their_extremes() -> None:
+    constant_gain = superiority([0.0, 0.25, 0.5], [0.25, 0.5, 0.75], test="t")
+    assert constant_gain.p_value == 0.0
+    assert "p=0 ≤" in constant_gain.sentence()
+    a, b = ir_scores(400, 4, shift=0.8)
+    strong = superiority(a, b, test="t")
+    assert strong.p_value < 1e-4
+    assert "p<0.0001 ≤" in strong.sentence()
+
+
+def test_wilcoxon_superiority_verdict_says_how_its_p_value_was_found() -> None:
+    a, b = ir_scores(200, 4, shift=0.3)
+    v = superiority(a, b, test="wilcoxon")
+    assert "one-sided Wilcoxon signed-rank test, normal approximation" in v.sentence()
 
 
 def test_verdicts_are_reproducible_by_seed() -> None:

@@ -1,0 +1,36 @@
+"""Swap gates: every candidate is not worse than the baseline by more than the stated margin.
+
+One family per session: every candidate against the baseline on every available dataset, on
+``[tool.embedgate.compare] metric``, Holm-corrected together. A failure prints the verdict as
+a sentence (test, n, Δ with its interval, raw and adjusted p, α), what the golden set can
+detect, and the queries that lost most. Swaps known to fail are listed in
+``known_failures`` and run as strict xfails.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from embedgate.config import SuiteConfig
+from embedgate.suite import Case, SuiteStore, lost_most
+
+
+def test_candidate_is_not_worse_than_the_baseline(
+    embedgate_candidate: Case, embedgate_store: SuiteStore, embedgate_config: SuiteConfig
+) -> None:
+    model, dataset = embedgate_candidate.model.name, embedgate_candidate.dataset.name
+    swap = embedgate_store.swaps()[(model, dataset)]
+    if swap.verdict.passed:
+        return
+    assert embedgate_config.baseline is not None
+    lines = [
+        swap.verdict.sentence(),
+        swap.power.sentence(),
+        *lost_most(
+            embedgate_store.evaluation(model, dataset),
+            embedgate_config.compare.metric,
+            embedgate_store.dataset(dataset),
+            embedgate_store.evaluation(embedgate_config.baseline, dataset),
+        ),
+    ]
+    pytest.fail("\n".join(lines), pytrace=False)
