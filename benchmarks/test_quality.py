@@ -25,7 +25,9 @@ def test_model_clears_its_thresholds(
         pytest.skip(f"no threshold configured for {embedgate_case.id}")
     baseline = None
     if embedgate_config.baseline and embedgate_config.baseline != embedgate_case.model.name:
-        baseline = embedgate_store.evaluation(embedgate_config.baseline, embedgate_case.dataset.name)
+        baseline = embedgate_store.evaluation(
+            embedgate_config.baseline, embedgate_case.dataset.name
+        )
     dataset = embedgate_store.dataset(embedgate_case.dataset.name)
     failures = [
         message

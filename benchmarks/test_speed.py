@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from embedgate.config import SuiteConfig
 from embedgate.models import LexicalModel, Role
@@ -33,6 +34,8 @@ def test_encoding_throughput(
 ) -> None:
     dataset = embedgate_store.dataset(_sample_dataset(embedgate_config))
     texts = list(dataset.doc_texts[:SAMPLE])
+    if embedgate_model.is_api:
+        pytest.skip("an API model's throughput is the provider's and costs money to measure")
     model = embedgate_store.model(embedgate_model.name)
     benchmark.group = "encode documents (texts/round)"
     benchmark.extra_info["texts"] = len(texts)

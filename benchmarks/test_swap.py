@@ -2,7 +2,8 @@
 
 One family per session: every candidate against the baseline on every available dataset, on
 ``[tool.embedgate.compare] metric``, Holm-corrected together. A failure prints the verdict as
-a sentence (test, n, Δ with its interval, raw and adjusted p, α), what the golden set can
+a sentence (test, n, the difference with its interval, raw and adjusted p, alpha), what the
+golden set can
 detect, and the queries that lost most. Swaps known to fail are listed in
 ``known_failures`` and run as strict xfails.
 """
@@ -19,10 +20,16 @@ def test_candidate_is_not_worse_than_the_baseline(
     embedgate_candidate: Case, embedgate_store: SuiteStore, embedgate_config: SuiteConfig
 ) -> None:
     model, dataset = embedgate_candidate.model.name, embedgate_candidate.dataset.name
-    swap = embedgate_store.swaps()[(model, dataset)]
+    swaps = embedgate_store.swaps()
+    baseline = embedgate_config.baseline
+    assert baseline is not None
+    if (model, dataset) not in swaps:
+        for name in (model, baseline):
+            if (name, dataset) in embedgate_store.unavailable:
+                pytest.skip(f"model {name}: {embedgate_store.unavailable[(name, dataset)]}")
+    swap = swaps[(model, dataset)]
     if swap.verdict.passed:
         return
-    assert embedgate_config.baseline is not None
     lines = [
         swap.verdict.sentence(),
         swap.power.sentence(),
@@ -30,7 +37,7 @@ def test_candidate_is_not_worse_than_the_baseline(
             embedgate_store.evaluation(model, dataset),
             embedgate_config.compare.metric,
             embedgate_store.dataset(dataset),
-            embedgate_store.evaluation(embedgate_config.baseline, dataset),
+            embedgate_store.evaluation(baseline, dataset),
         ),
     ]
     pytest.fail("\n".join(lines), pytrace=False)

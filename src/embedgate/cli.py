@@ -114,7 +114,11 @@ def _compare(args: argparse.Namespace) -> int:
         )
     metric = parse_metric(args.metric).key
     compare = CompareSpec(
-        metric=metric, margin=args.margin, alpha=args.alpha, test=args.test, resamples=args.resamples
+        metric=metric,
+        margin=args.margin,
+        alpha=args.alpha,
+        test=args.test,
+        resamples=args.resamples,
     )
     swap = swap_verdict(baseline, candidate, compare, seed=args.seed)
     if args.json:
@@ -186,7 +190,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--alpha", type=float, default=0.05, help="significance level")
     compare.add_argument(
-        "--test", choices=["randomization", "t", "wilcoxon"], default="randomization",
+        "--test",
+        choices=["randomization", "t", "wilcoxon"],
+        default="randomization",
         help="paired test (default: randomization; wilcoxon is refused for non-inferiority, "
         "with the reason)",
     )

@@ -174,9 +174,7 @@ class SuiteConfig:
 
     def threshold(self, model: str, dataset: str, metric: str) -> Threshold | None:
         """The most specific threshold rule for this case and metric, if any."""
-        rules = [
-            t for t in self.thresholds if t.metric == metric and t.applies(model, dataset)
-        ]
+        rules = [t for t in self.thresholds if t.metric == metric and t.applies(model, dataset)]
         return max(rules, key=lambda t: t.specificity, default=None)
 
     def thresholds_for(self, model: str, dataset: str) -> tuple[Threshold, ...]:
@@ -185,9 +183,7 @@ class SuiteConfig:
         found = (self.threshold(model, dataset, m) for m in metrics)
         return tuple(t for t in found if t is not None)
 
-    def select(
-        self, models: Sequence[str] = (), datasets: Sequence[str] = ()
-    ) -> SuiteConfig:
+    def select(self, models: Sequence[str] = (), datasets: Sequence[str] = ()) -> SuiteConfig:
         """The same suite restricted to the named models and datasets (empty = all)."""
         for name in models:
             self.model(name)
@@ -250,7 +246,9 @@ def load_config(
         if path.name == "pyproject.toml":
             raise ConfigError(f"{path} has no [tool.embedgate] table. Add one (see the README).")
         table = data
-    return parse_config(table, base=path.parent, source=path, datasets_root=datasets_root, cache=cache)
+    return parse_config(
+        table, base=path.parent, source=path, datasets_root=datasets_root, cache=cache
+    )
 
 
 def parse_config(
@@ -272,7 +270,9 @@ def parse_config(
     root = (
         _path(root_value, base)
         if root_value
-        else _path(table["datasets_root"], base) if "datasets_root" in table else None
+        else _path(table["datasets_root"], base)
+        if "datasets_root" in table
+        else None
     )
     datasets = _datasets(_table(table, "datasets", where, required=True), base, root)
     names = {m.name for m in models}
@@ -357,8 +357,8 @@ def _models(table: Mapping[str, Any]) -> tuple[ModelSpec, ...]:
             entry = {"spec": entry}
         if not isinstance(entry, Mapping) or not isinstance(entry.get("spec"), str):
             raise ConfigError(
-                f"{here}: expected a table with spec = \"PROVIDER:MODEL\" "
-                "(for example spec = \"st:all-MiniLM-L6-v2\")."
+                f'{here}: expected a table with spec = "PROVIDER:MODEL" '
+                '(for example spec = "st:all-MiniLM-L6-v2").'
             )
         options = {k: v for k, v in entry.items() if k != "spec"}
         try:
@@ -376,7 +376,7 @@ def _datasets(table: Mapping[str, Any], base: Path, root: Path | None) -> tuple[
         if isinstance(entry, str):
             entry = {"path": entry}
         if not isinstance(entry, Mapping) or not isinstance(entry.get("path"), str):
-            raise ConfigError(f"{here}: expected a table with path = \"FOLDER\".")
+            raise ConfigError(f'{here}: expected a table with path = "FOLDER".')
         _no_unknown_keys(entry, ("path", "split", "task", "required"), here)
         raw = entry["path"]
         if "{root}" in raw:
@@ -405,9 +405,7 @@ def _datasets(table: Mapping[str, Any], base: Path, root: Path | None) -> tuple[
     return tuple(specs)
 
 
-def _thresholds(
-    entries: Any, models: set[str], datasets: set[str]
-) -> tuple[Threshold, ...]:
+def _thresholds(entries: Any, models: set[str], datasets: set[str]) -> tuple[Threshold, ...]:
     if not isinstance(entries, list):
         raise ConfigError(
             "[tool.embedgate] thresholds: expected [[tool.embedgate.thresholds]] tables."
@@ -419,7 +417,7 @@ def _thresholds(
             raise ConfigError(f"{here}: expected a table with metric and min.")
         _no_unknown_keys(entry, ("metric", "min", "model", "dataset"), here)
         if "metric" not in entry or "min" not in entry:
-            raise ConfigError(f"{here}: needs metric = \"ndcg@10\" and min = 0.5.")
+            raise ConfigError(f'{here}: needs metric = "ndcg@10" and min = 0.5.')
         model, dataset = entry.get("model"), entry.get("dataset")
         if model is not None and model not in models:
             raise ConfigError(

@@ -69,6 +69,8 @@ class Evaluation:
         counts: documents, queries, judgements.
         timings: seconds per stage (never in snapshots).
         cache: embedding cache hits and misses per role.
+        usage: what an API model was sent in this evaluation (requests, tokens, retries,
+            estimated cost); empty for local models.
         run: the ranked results (not written to results.json; ``run.trec`` holds them).
     """
 
@@ -84,6 +86,7 @@ class Evaluation:
     cache: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     run: Run | None = field(default=None, repr=False, compare=False)
     created: str = ""
+    usage: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         frozen = {m: MappingProxyType(dict(s)) for m, s in self.per_query.items()}
@@ -136,6 +139,7 @@ class Evaluation:
             },
             "timings": dict(self.timings),
             "cache": {role: dict(c) for role, c in self.cache.items()},
+            "usage": dict(self.usage),
         }
 
     @classmethod
@@ -159,6 +163,7 @@ class Evaluation:
                 timings=data.get("timings", {}),
                 cache=data.get("cache", {}),
                 created=data.get("created", ""),
+                usage=data.get("usage", {}),
             )
         except (KeyError, TypeError) as exc:
             raise ResultsError(
@@ -208,6 +213,7 @@ def _embed(
         batch_size=getattr(model, "batch_size", 64),
         identity=identity,
         progress=report,
+        plan=getattr(model, "plan_batches", None),  # API adapters: one request per batch
     )
 
 
@@ -236,6 +242,7 @@ def evaluate_model(
         The `Evaluation`, with the `Run` attached.
     """
     specs = [parse_metric(m) if isinstance(m, str) else m for m in metrics]
+    usage_before = _usage(model)
     timings: dict[str, float] = {}
     cache_counts: dict[str, dict[str, int]] = {}
     start = time.perf_counter()
@@ -292,4 +299,25 @@ def evaluate_model(
         cache=cache_counts,
         run=run,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        usage=_usage_since(usage_before, _usage(model)),
     )
+
+
+def _usage(model: object) -> dict[str, Any]:
+    usage = getattr(model, "usage", None)
+    return dict(usage()) if callable(usage) else {}
+
+
+def _usage_since(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """An adapter's counters grow over its life; one evaluation owns the difference.
+
+    Prices are settings, not counters, and are copied as they are.
+    """
+
+    def counter(key: str, value: Any) -> bool:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return number and not key.startswith("price") and isinstance(before.get(key), int | float)
+
+    return {
+        key: value - before[key] if counter(key, value) else value for key, value in after.items()
+    }

@@ -2,17 +2,23 @@
 
 Every metric reads a `RelevanceMatrix`: the grade of the document at each rank of each
 query, gathered once from a `Run` and the qrels. The metrics are then a few vectorized numpy
-operations over that matrix, so evaluating 10,000 queries takes milliseconds.
+operations over that matrix, so evaluating 10,000 queries takes milliseconds. To score many
+runs against one set of qrels (every model of a suite on one dataset), compile the qrels once
+with `CompiledQrels` and pass that instead of the dict.
 
 Conventions (all of them trec_eval's, checked against pytrec_eval by the conformance tests):
 
-- A `Run` row is already in trec_eval order: score descending, ties by document id descending.
+- A `Run` row is already in trec_eval order: score descending, ties by document id descending
+  (byte order). trec_eval holds scores as C ``float``, so float64 scores equal in float32 are
+  a tie; rows are checked for falling scores at that precision.
 - *Relevant* means grade >= 1 (trec_eval's default ``relevance_level``). Grade 0, negative
   grades and unjudged documents are not relevant and have gain 0.
 - nDCG uses the grade itself as gain (linear gain) and the discount ``log2(rank + 1)``.
 - Recall and MAP divide by *all* relevant documents in the qrels, retrieved or not.
 - A query without relevant documents scores 0 on every metric, and so does a judged query
-  that the run has no results for (trec_eval ``-c``).
+  that the run has no results for (trec_eval ``-c``). (trec_eval itself reads uninitialized
+  memory for a query whose judgements are all negative or absent; 0 is what it means.)
+- MRR@k is trec_eval ``recip_rank`` on the run cut at k: trec_eval has no cutoff for it.
 - Per-query scores are numpy ``float64`` arrays aligned with ``RelevanceMatrix.query_ids``:
   by default the queries of the qrels, in the qrels' order. Means are the caller's to take.
 
@@ -68,6 +74,7 @@ if TYPE_CHECKING:
     from embedgate.retrieval.run import Run
 
 __all__ = [
+    "CompiledQrels",
     "MetricSpec",
     "RelevanceMatrix",
     "average_precision",
@@ -89,6 +96,9 @@ Qrels = Mapping[str, Mapping[str, int]]
 _RELEVANT = 1
 _NO_JUDGEMENTS: Mapping[str, int] = MappingProxyType({})
 _T = TypeVar("_T", bound=np.generic)
+# Odd 32-bit constants of multiplicative hashing for the (query row, document) Bloom filter.
+_ROW_MIX = np.uint32(0x9E3779B1)
+_DOC_MIX = np.uint32(0x85EBCA77)
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,12 +109,13 @@ _T = TypeVar("_T", bound=np.generic)
 class RelevanceMatrix:
     """The grade of the document at every rank of every evaluated query, plus the ideal ranking.
 
-    Build it with `relevance_matrix`; every metric function takes one. Arrays are read-only.
+    Build it with `relevance_matrix` (or `CompiledQrels.relevance_matrix`); every metric
+    function takes one. Arrays are read-only.
 
     Attributes:
         query_ids: the evaluated queries; row ``i`` of every array (and of every metric's
             scores) belongs to ``query_ids[i]``.
-        grades: ``(n_queries, depth)`` float64, the qrels grade of the document at each rank,
+        grades: ``(n_queries, depth)`` int32, the qrels grade of the document at each rank,
             0 where the document is unjudged, not positive, or a padding cell, and on every row
             of a query that the run has no results for.
         num_relevant: ``(n_queries,)`` int64, judged documents with grade >= 1 in the qrels,
@@ -117,7 +128,7 @@ class RelevanceMatrix:
     """
 
     query_ids: tuple[str, ...]
-    grades: npt.NDArray[np.float64]
+    grades: npt.NDArray[np.int32]
     num_relevant: npt.NDArray[np.int64]
     ideal_row: npt.NDArray[np.intp]
     ideal_grade: npt.NDArray[np.float64]
@@ -139,7 +150,7 @@ class RelevanceMatrix:
         """Columns of ``grades``: the deepest rank any metric on this matrix can look at."""
         return int(self.grades.shape[1])
 
-    def cut(self, k: int | None) -> npt.NDArray[np.float64]:
+    def cut(self, k: int | None) -> npt.NDArray[np.int32]:
         """``grades`` restricted to the top ``k`` ranks (all of them for ``None``).
 
         Raises:
@@ -155,9 +166,209 @@ class RelevanceMatrix:
         return self.grades[:, :want]
 
 
+class CompiledQrels:
+    """Qrels compiled once into arrays, to score many runs against them quickly.
+
+    Scoring a run needs every judgement in numeric form and each judged document's position
+    in the run's id table. A plain qrels dict is compiled on every call; build this once per
+    dataset and pass it instead of the dict to score several runs (every model of a suite)
+    without redoing that work. It snapshots the qrels when built, so later changes to the
+    dict do not reach it. It also remembers the id tables of the last two runs it scored, by
+    identity: runs built over the very same ``doc_ids`` tuple (pass one corpus id tuple to
+    every search) scan that table once, not once per run.
+
+    Args:
+        qrels: ``{query_id: {doc_id: grade}}`` with integer grades; grades >= 1 are
+            relevant, grade 0 and negative grades judged non-relevant.
+        query_ids: the queries to evaluate, in the order scores come back. ``None`` means
+            every query of ``qrels``, in its order. A query absent from ``qrels`` has no
+            relevant documents and scores 0.
+
+    Raises:
+        ValueError: a query id appears twice in ``query_ids``, or a grade is not an integer.
+
+    Example:
+        >>> from embedgate.retrieval.run import Run
+        >>> compiled = CompiledQrels({"q1": {"b": 2, "c": 1}})
+        >>> run = Run.from_dict({"q1": {"a": 3.0, "b": 2.0}})
+        >>> evaluate(run, compiled, ["recall@2"])["recall@2"].tolist()
+        [0.5]
+    """
+
+    __slots__ = (
+        "_bits",
+        "_bloom",
+        "_grade",
+        "_ideal_grade",
+        "_ideal_rank",
+        "_ideal_row",
+        "_number",
+        "_sorted_keys",
+        "_stride",
+        "_tables",
+        "num_relevant",
+        "query_ids",
+    )
+
+    # How many id tables to remember, and the largest one worth remembering (its lookup array
+    # holds 4 bytes an id).
+    _TABLES_KEPT = 2
+    _TABLE_MAX_IDS = 10_000_000
+
+    def __init__(self, qrels: Qrels, query_ids: Sequence[str] | None = None) -> None:
+        qids = tuple(qrels) if query_ids is None else tuple(query_ids)
+        n = len(qids)
+        if len(set(qids)) != n:
+            raise ValueError(
+                f"query ids to evaluate repeat {_first_duplicate(qids)!r}; list each once."
+            )
+        self.query_ids: tuple[str, ...] = qids
+
+        # Flatten the judgements, iterating in C (map, chain) rather than per query in Python.
+        judged = list(map(qrels.get, qids, repeat(_NO_JUDGEMENTS)))
+        counts = np.fromiter(map(len, judged), dtype=np.intp, count=n)
+        docs = list(chain.from_iterable(judged))
+        all_grades = np.fromiter(
+            chain.from_iterable(map(methodcaller("values"), judged)),
+            dtype=np.float64,
+            count=len(docs),
+        )
+        integral = np.abs(all_grades) < 2**31  # False for nan
+        integral &= all_grades == np.trunc(all_grades)
+        if not integral.all():
+            bad = int(np.argmin(integral))
+            qid = qids[int(np.searchsorted(np.cumsum(counts), bad, side="right"))]
+            raise ValueError(
+                f"grade {all_grades[bad]!r} of query {qid!r}, doc {docs[bad]!r} is not an "
+                "integer; trec_eval reads integer grades. Map graded labels to integers."
+            )
+        # Only positive grades can add anything: gain, relevance and the ideal ranking all
+        # ignore grade 0 and negative grades (trec_eval gives them gain 0 too).
+        positive = all_grades > 0
+        row = np.repeat(np.arange(n, dtype=np.int64), counts)[positive]
+        grade = all_grades[positive]
+        docs_pos = list(compress(docs, positive.tolist()))
+
+        relevant = np.bincount(row[grade >= _RELEVANT], minlength=n).astype(np.int64)
+        order = np.lexsort((-grade, row))
+        ideal_row = row[order].astype(np.intp)
+        starts = np.concatenate(([0], np.cumsum(np.bincount(ideal_row, minlength=n))[:-1]))
+        ideal_rank = np.arange(len(ideal_row), dtype=np.intp) - starts[ideal_row]
+        self.num_relevant: npt.NDArray[np.int64] = _frozen(relevant)
+        self._ideal_row = _frozen(ideal_row)
+        self._ideal_grade = _frozen(grade[order])
+        self._ideal_rank = _frozen(ideal_rank.astype(np.intp))
+
+        # Number the positively judged documents 0..D-1; a (query row, document) pair is then
+        # the int64 key row * stride + number + 1, and "unjudged" (number -1) never matches.
+        self._number: dict[str, int] = {}
+        assign = self._number.setdefault  # a new id gets the count before it: 0, 1, 2, ...
+        doc_num = np.array([assign(doc, len(self._number)) for doc in docs_pos], dtype=np.int64)
+        self._stride = len(self._number) + 1
+        keys = row * self._stride + doc_num + 1
+        by_key = np.argsort(keys)
+        self._sorted_keys = _frozen(keys[by_key])
+        self._grade = _frozen(grade[by_key].astype(np.int32))
+        # A one-hash Bloom filter over the (row, number) pairs, ~16 slots a pair: a few 32-bit
+        # integer passes discard most run cells, so the exact lookup (a binary search over
+        # the keys) runs on few candidates.
+        self._bits = min(27, max(10, (len(keys) * 16).bit_length()))
+        bloom = np.zeros(1 << self._bits, dtype=bool)
+        row_mix = (row.astype(np.uint32) * _ROW_MIX)[by_key]
+        hashes = doc_num.astype(np.int32)[by_key].view(np.uint32) * _DOC_MIX
+        bloom[(hashes ^ row_mix) >> np.uint32(32 - self._bits)] = True
+        self._bloom = _frozen(bloom)
+        self._tables: list[tuple[tuple[str, ...], npt.NDArray[np.int32]]] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledQrels({len(self.query_ids)} queries, {len(self._sorted_keys)} positive "
+            f"judgements of {len(self._number)} documents)"
+        )
+
+    def relevance_matrix(self, run: Run, *, depth: int | None = None) -> RelevanceMatrix:
+        """The grade at every rank of ``run`` for the compiled queries; see `relevance_matrix`."""
+        if depth is not None and (isinstance(depth, bool) or depth < 1):
+            raise ValueError(f"depth must be a positive number of ranks or None, got {depth!r}.")
+        n = len(self.query_ids)
+        width = run.depth if depth is None else min(depth, run.depth)
+        row_of = dict(zip(run.query_ids, range(len(run.query_ids)), strict=True))
+        if len(row_of) != len(run.query_ids):
+            raise ValueError(
+                f"the run has query {_first_duplicate(run.query_ids)!r} on two rows; "
+                "merge them before evaluating (trec_eval would treat them as one ranking)."
+            )
+        rows = np.fromiter(map(row_of.get, self.query_ids, repeat(-1)), dtype=np.intp, count=n)
+        present = np.flatnonzero(rows >= 0)
+        run_rows = rows[present]
+        _check_sorted(run, run_rows, width)
+
+        grades = np.zeros((n, width), dtype=np.int32)
+        if len(self._sorted_keys) and width and len(present):
+            cells = _rows_of(run.indices, run_rows, width)
+            numbers = self._table_numbers(run.doc_ids, cells)
+            # The number of each cell's document, hashed in place with its row (no other
+            # cell-sized temporaries: each one costs page faults on every call).
+            hashes = numbers[cells].view(np.uint32)
+            hashes *= _DOC_MIX
+            hashes ^= (present.astype(np.uint32) * _ROW_MIX)[:, None]
+            hashes >>= np.uint32(32 - self._bits)
+            candidates = np.flatnonzero(self._bloom[hashes.ravel()])
+            hit_row, hit_col = np.divmod(candidates, width)
+            query_row = present[hit_row]
+            cell_num = numbers[cells[hit_row, hit_col]]
+            keys = query_row.astype(np.int64) * self._stride + cell_num + 1
+            at = np.searchsorted(self._sorted_keys, keys)
+            at[at == len(self._sorted_keys)] = 0
+            match = self._sorted_keys[at] == keys
+            grades[query_row[match], hit_col[match]] = self._grade[at[match]]
+
+        return RelevanceMatrix(
+            query_ids=self.query_ids,
+            grades=grades,
+            num_relevant=self.num_relevant,
+            ideal_row=self._ideal_row,
+            ideal_grade=self._ideal_grade,
+            ideal_rank=self._ideal_rank,
+            run_depth=run.depth,
+        )
+
+    def _table_numbers(
+        self, table: tuple[str, ...], cells: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int32]:
+        """Judged-document number of each table position (-1 if none); index -1 gives -1."""
+        for seen, numbers in self._tables:
+            if seen is table:
+                return numbers
+        # One sequential scan of the table's strings, probing the small ``_number`` dict,
+        # beats hashing the whole table into a dict and probing that with the judged ids
+        # (random access into a big dict). When the table is a corpus much larger than the
+        # run, only the positions the run uses are scanned, and not remembered.
+        n_table = len(table)
+        numbers = np.full(n_table + 1, -1, dtype=np.int32)  # [-1]: padding cells
+        if n_table > 4 * cells.size:
+            used = np.zeros(n_table + 1, dtype=bool)
+            used[cells] = True
+            used[-1] = False
+            where = np.flatnonzero(used)
+            names = [table[p] for p in where.tolist()]
+            numbers[where] = np.fromiter(
+                map(self._number.get, names, repeat(-1)), dtype=np.int32, count=len(names)
+            )
+            return numbers
+        numbers[:-1] = np.fromiter(
+            map(self._number.get, table, repeat(-1)), dtype=np.int32, count=n_table
+        )
+        numbers.setflags(write=False)
+        if n_table <= self._TABLE_MAX_IDS:
+            self._tables.insert(0, (table, numbers))
+            del self._tables[self._TABLES_KEPT :]
+        return numbers
+
+
 def relevance_matrix(
     run: Run,
-    qrels: Qrels,
+    qrels: Qrels | CompiledQrels,
     query_ids: Sequence[str] | None = None,
     *,
     depth: int | None = None,
@@ -166,11 +377,12 @@ def relevance_matrix(
 
     Args:
         run: ranked results, each row in trec_eval order (as every `Run` is).
-        qrels: ``{query_id: {doc_id: grade}}`` with integer grades; only grades >= 1 count
-            as relevant, grade 0 and negative grades are judged non-relevant.
+        qrels: ``{query_id: {doc_id: grade}}`` with integer grades (grades >= 1 relevant,
+            grade 0 and negative grades judged non-relevant), or a `CompiledQrels`.
         query_ids: the queries to evaluate, in the order the scores come back. ``None``
-            means every query of ``qrels``, in its order. A query absent from the run scores
-            0; one absent from the qrels has no relevant documents and scores 0 too.
+            means every query of ``qrels``, in its order (for a `CompiledQrels`, the
+            queries it was compiled for). A query absent from the run scores 0; one absent
+            from the qrels has no relevant documents and scores 0 too.
         depth: keep only the top ``depth`` ranks (a speed-up when every metric is cut
             shallower than the run); ``None`` keeps all of them.
 
@@ -178,74 +390,31 @@ def relevance_matrix(
         The `RelevanceMatrix`.
 
     Raises:
-        ValueError: a query id appears twice in ``query_ids`` or in the run, ``depth`` is
-            not positive, or a run row is not sorted by descending score.
+        ValueError: a query id appears twice in ``query_ids`` or in the run; a grade is not
+            an integer; ``query_ids`` differ from those a `CompiledQrels` was compiled for;
+            ``depth`` is not positive; or a run row is not sorted by descending score.
 
     Example:
         >>> from embedgate.retrieval.run import Run
         >>> run = Run.from_dict({"q1": {"a": 3.0, "b": 2.0, "c": 1.0}})
         >>> relevance_matrix(run, {"q1": {"b": 2, "c": -1}}).grades.tolist()
-        [[0.0, 2.0, 0.0]]
+        [[0, 2, 0]]
     """
-    qids = tuple(qrels) if query_ids is None else tuple(query_ids)
-    n = len(qids)
-    if len(set(qids)) != n:
-        raise ValueError(
-            f"query ids to evaluate repeat {_first_duplicate(qids)!r}; list each once."
-        )
-    if depth is not None and (isinstance(depth, bool) or depth < 1):
-        raise ValueError(f"depth must be a positive number of ranks or None, got {depth!r}.")
-    width = run.depth if depth is None else min(depth, run.depth)
+    if isinstance(qrels, CompiledQrels):
+        if query_ids is not None and tuple(query_ids) != qrels.query_ids:
+            raise ValueError(
+                "query_ids differ from the ones these qrels were compiled for; build "
+                "CompiledQrels(qrels, query_ids) with them, or pass query_ids=None."
+            )
+        compiled = qrels
+    else:
+        compiled = CompiledQrels(qrels, query_ids)
+    return compiled.relevance_matrix(run, depth=depth)
 
-    row_of = dict(zip(run.query_ids, range(len(run.query_ids)), strict=True))
-    if len(row_of) != len(run.query_ids):
-        raise ValueError(
-            f"the run has query {_first_duplicate(run.query_ids)!r} on two rows; "
-            "merge them before evaluating (trec_eval would treat them as one ranking)."
-        )
-    rows = np.fromiter(map(row_of.get, qids, repeat(-1)), dtype=np.intp, count=n)
-    present = np.flatnonzero(rows >= 0)
-    run_rows = rows[present]
-    _check_sorted(run, run_rows, width)
 
-    # Flatten the judgements of the evaluated queries, iterating in C (map, chain).
-    judged = list(map(qrels.get, qids, repeat(_NO_JUDGEMENTS)))
-    counts = np.fromiter(map(len, judged), dtype=np.intp, count=n)
-    docs = list(chain.from_iterable(judged))
-    all_grades = np.fromiter(
-        chain.from_iterable(map(methodcaller("values"), judged)),
-        dtype=np.float64,
-        count=len(docs),
-    )
-    # Only positive grades can add anything: gain, relevance and the ideal ranking all ignore
-    # grade 0 and negative grades (trec_eval gives them gain 0 too).
-    positive = all_grades > 0
-    row_idx = np.repeat(np.arange(n, dtype=np.intp), counts)[positive]
-    grades_pos = all_grades[positive]
-    docs_pos = list(compress(docs, positive.tolist()))
-
-    num_relevant = np.bincount(row_idx[grades_pos >= _RELEVANT], minlength=n).astype(np.int64)
-
-    order = np.lexsort((-grades_pos, row_idx))
-    ideal_row = row_idx[order]
-    ideal_grade = grades_pos[order]
-    starts = np.concatenate(([0], np.cumsum(np.bincount(ideal_row, minlength=n))[:-1]))
-    ideal_rank = np.arange(len(ideal_row), dtype=np.intp) - starts[ideal_row]
-
-    grades = np.zeros((n, width), dtype=np.float64)
-    if docs_pos and width and len(present):
-        cells = _rows_of(run.indices, run_rows, width)
-        _fill_grades(grades, run.doc_ids, cells, present, row_idx, docs_pos, grades_pos)
-
-    return RelevanceMatrix(
-        query_ids=qids,
-        grades=grades,
-        num_relevant=num_relevant,
-        ideal_row=ideal_row,
-        ideal_grade=ideal_grade,
-        ideal_rank=ideal_rank.astype(np.intp),
-        run_depth=run.depth,
-    )
+def _frozen(array: npt.NDArray[_T]) -> npt.NDArray[_T]:
+    array.setflags(write=False)
+    return array
 
 
 def _rows_of(array: npt.NDArray[_T], rows: npt.NDArray[np.intp], width: int) -> npt.NDArray[_T]:
@@ -253,77 +422,6 @@ def _rows_of(array: npt.NDArray[_T], rows: npt.NDArray[np.intp], width: int) -> 
     if len(rows) == array.shape[0] and (rows == np.arange(len(rows))).all():
         return array[:, :width]
     return array[rows, :width]
-
-
-def _fill_grades(
-    grades: npt.NDArray[np.float64],
-    table: tuple[str, ...],
-    cells: npt.NDArray[np.int64],
-    present: npt.NDArray[np.intp],
-    row_idx: npt.NDArray[np.intp],
-    docs_pos: list[str],
-    grades_pos: npt.NDArray[np.float64],
-) -> None:
-    """Write into ``grades`` the grade of each run cell whose (query, doc) is judged positive.
-
-    ``cells`` holds the run's table positions for the rows ``present`` of ``grades``.
-    """
-    # Number the positively judged documents 0..D-1 and translate the run's cells into those
-    # numbers; this is the only string work. Then a (query row, number) pair is one int64 key.
-    distinct = dict.fromkeys(docs_pos)
-    number = dict(zip(distinct, range(len(distinct)), strict=True))
-    doc_num = np.fromiter(map(number.__getitem__, docs_pos), dtype=np.int64, count=len(docs_pos))
-    cell_num = _number_cells(table, cells, number)
-    # Keys are row * stride + number + 1, so unjudged and padding cells (number -1) get keys
-    # no judgement has.
-    stride = len(number) + 1
-    judged_keys = row_idx.astype(np.int64) * stride + doc_num + 1
-    by_key = np.argsort(judged_keys)
-    sorted_keys = judged_keys[by_key]
-    cell_keys = ((present.astype(np.int64) * stride)[:, None] + cell_num + 1).ravel()
-
-    # A one-hash Bloom filter over the judged keys discards most cells in a few integer
-    # passes, so the exact lookup (a binary search) runs on few candidates, however many of
-    # the corpus's documents are judged for some query.
-    bits = max(10, (len(sorted_keys) * 16).bit_length())
-    bloom = np.zeros(1 << bits, dtype=bool)
-    bloom[_mix(sorted_keys, bits)] = True
-    candidates = np.flatnonzero(bloom[_mix(cell_keys, bits)])
-    keys = cell_keys[candidates]
-    at = np.searchsorted(sorted_keys, keys)
-    at[at == len(sorted_keys)] = 0
-    match = sorted_keys[at] == keys
-    hit_row, hit_col = np.divmod(candidates[match], cells.shape[1])
-    grades[present[hit_row], hit_col] = grades_pos[by_key[at[match]]]
-
-
-def _number_cells(
-    table: tuple[str, ...], cells: npt.NDArray[np.int64], number: dict[str, int]
-) -> npt.NDArray[np.int64]:
-    """``number[table[cell]]`` for every cell, -1 where the doc is not in ``number`` or padding."""
-    # One sequential scan of the table's strings, probing the small, freshly built ``number``
-    # dict, beats hashing the whole table into a dict and probing that with the qrels' ids
-    # (random access into a big dict). When the table is a corpus much larger than the run,
-    # only the positions the run uses are scanned.
-    n_table = len(table)
-    lut = np.full(n_table + 1, -1, dtype=np.int64)  # lut[-1]: padding cells are unjudged
-    if n_table <= 4 * cells.size:
-        lut[:-1] = np.fromiter(map(number.get, table, repeat(-1)), dtype=np.int64, count=n_table)
-    else:
-        used = np.zeros(n_table + 1, dtype=bool)
-        used[cells] = True
-        used[-1] = False
-        where = np.flatnonzero(used)
-        names = [table[p] for p in where.tolist()]
-        lut[where] = np.fromiter(
-            map(number.get, names, repeat(-1)), dtype=np.int64, count=len(names)
-        )
-    return lut[cells]
-
-
-def _mix(keys: npt.NDArray[np.int64], bits: int) -> npt.NDArray[np.uint64]:
-    """Fibonacci hashing: the top ``bits`` bits of ``keys`` times a 64-bit odd constant."""
-    return (keys.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)
 
 
 def _check_sorted(run: Run, rows: npt.NDArray[np.intp], width: int) -> None:
@@ -334,12 +432,18 @@ def _check_sorted(run: Run, rows: npt.NDArray[np.intp], width: int) -> None:
     """
     if width < 2 or not len(rows):
         return
-    with np.errstate(over="ignore"):  # beyond float32 range is +-inf, as in trec_eval
-        as_trec_eval = _rows_of(run.scores, rows, width).astype(np.float32)
     scores = _rows_of(run.scores, rows, width)
+    rising = scores[:, 1:] > scores[:, :-1]
+    if not rising.any():
+        return
+    # Rising in float64 may still be a float32 tie; only rows with a rise need the float32 look.
+    suspects = np.flatnonzero(rising.any(axis=1))
+    with np.errstate(over="ignore"):  # beyond float32 range is +-inf, as in trec_eval
+        as_trec_eval = scores[suspects].astype(np.float32)
     rising = as_trec_eval[:, 1:] > as_trec_eval[:, :-1]
     if rising.any():
         r, c = (int(i) for i in np.argwhere(rising)[0])
+        r = int(suspects[r])
         raise ValueError(
             f"run row for query {run.query_ids[rows[r]]!r} is not in trec_eval order: rank "
             f"{c + 2} scores {float(scores[r, c + 1])!r} above rank {c + 1} "
@@ -389,10 +493,19 @@ def ndcg(m: RelevanceMatrix, k: int | None) -> Scores:
     ``k`` ranks; no positively judged document gives 0.
 
     Reference: Järvelin & Kekäläinen, ACM TOIS 20(4), 2002; trec_eval ``m_ndcg_cut.c``.
+
+    Example:
+        >>> from embedgate.retrieval.run import Run
+        >>> m = relevance_matrix(Run.from_dict({"q": {"a": 3.0, "b": 2.0, "c": 1.0}}),
+        ...                      {"q": {"b": 2, "c": 1, "z": 1}})
+        >>> {k: round(float(ndcg(m, k)[0]), 4) for k in (1, 2, 3)}
+        {1: 0.0, 2: 0.4796, 3: 0.5627}
     """
     gains = m.cut(k)
-    discount = 1.0 / np.log2(np.arange(2, gains.shape[1] + 2, dtype=np.float64))
-    dcg = gains @ discount
+    # Only positive gains add, summed in rank order as trec_eval does: gain / log2(rank + 1).
+    where = np.flatnonzero(gains)
+    row, col = np.divmod(where, max(gains.shape[1], 1))
+    dcg = np.bincount(row, weights=gains[row, col] / np.log2(col + 2.0), minlength=len(m.query_ids))
     keep = m.ideal_rank < k if k is not None else np.ones(len(m.ideal_rank), dtype=bool)
     idcg = np.bincount(
         m.ideal_row[keep],
@@ -413,6 +526,13 @@ def recall(m: RelevanceMatrix, k: int | None) -> Scores:
     counts the documents there are. ``k=None`` is recall over the whole run.
 
     Reference: trec_eval ``m_recall.c``.
+
+    Example:
+        >>> from embedgate.retrieval.run import Run
+        >>> m = relevance_matrix(Run.from_dict({"q": {"a": 3.0, "b": 2.0, "c": 1.0}}),
+        ...                      {"q": {"b": 2, "c": 1, "z": 1}})
+        >>> {k: round(float(recall(m, k)[0]), 4) for k in (1, 2, 3)}
+        {1: 0.0, 2: 0.3333, 3: 0.6667}
     """
     return _over_num_relevant(m, _relevant(m, k).sum(axis=1, dtype=np.float64))
 
@@ -427,6 +547,13 @@ def precision(m: RelevanceMatrix, k: int | None) -> Scores:
     divides by the run's depth.
 
     Reference: trec_eval ``m_P.c``.
+
+    Example:
+        >>> from embedgate.retrieval.run import Run
+        >>> m = relevance_matrix(Run.from_dict({"q": {"a": 3.0, "b": 2.0, "c": 1.0}}),
+        ...                      {"q": {"b": 2, "c": 1, "z": 1}})
+        >>> {k: round(float(precision(m, k)[0]), 4) for k in (1, 2, 3)}
+        {1: 0.0, 2: 0.5, 3: 0.6667}
     """
     divisor = m.run_depth if k is None else k
     hits: Scores = _relevant(m, k).sum(axis=1, dtype=np.float64)
@@ -440,6 +567,13 @@ def success(m: RelevanceMatrix, k: int | None) -> Scores:
     the top ``k``, gives 0; ``k`` beyond the run's depth looks at the documents there are.
 
     Reference: trec_eval ``m_success.c``.
+
+    Example:
+        >>> from embedgate.retrieval.run import Run
+        >>> m = relevance_matrix(Run.from_dict({"q": {"a": 3.0, "b": 2.0, "c": 1.0}}),
+        ...                      {"q": {"b": 2, "c": 1, "z": 1}})
+        >>> {k: round(float(success(m, k)[0]), 4) for k in (1, 2, 3)}
+        {1: 0.0, 2: 1.0, 3: 1.0}
     """
     return np.asarray(_relevant(m, k).any(axis=1), dtype=np.float64)
 
@@ -454,6 +588,13 @@ def reciprocal_rank(m: RelevanceMatrix, k: int | None) -> Scores:
     Edge cases: no relevant document in the top ``k`` (or none at all) gives 0.
 
     Reference: trec_eval ``m_recip_rank.c``; E. Voorhees, TREC-8 QA track overview, 1999.
+
+    Example:
+        >>> from embedgate.retrieval.run import Run
+        >>> m = relevance_matrix(Run.from_dict({"q": {"a": 3.0, "b": 2.0, "c": 1.0}}),
+        ...                      {"q": {"b": 2, "c": 1, "z": 1}})
+        >>> {k: round(float(reciprocal_rank(m, k)[0]), 4) for k in (1, 2, 3)}
+        {1: 0.0, 2: 0.5, 3: 0.5}
     """
     rel = _relevant(m, k)
     if rel.shape[1] == 0:
@@ -474,6 +615,13 @@ def average_precision(m: RelevanceMatrix, k: int | None) -> Scores:
     there are.
 
     Reference: trec_eval ``m_map.c`` and ``m_map_cut.c``.
+
+    Example:
+        >>> from embedgate.retrieval.run import Run
+        >>> m = relevance_matrix(Run.from_dict({"q": {"a": 3.0, "b": 2.0, "c": 1.0}}),
+        ...                      {"q": {"b": 2, "c": 1, "z": 1}})
+        >>> {k: round(float(average_precision(m, k)[0]), 4) for k in (1, 2, 3)}
+        {1: 0.0, 2: 0.1667, 3: 0.3889}
     """
     rel = _relevant(m, k)
     # Only relevant ranks contribute, so work on their positions (row-major, ranks ascending
@@ -635,7 +783,7 @@ def _to_spec(metric: MetricSpec | str) -> MetricSpec:
 
 def evaluate(
     run: Run,
-    qrels: Qrels,
+    qrels: Qrels | CompiledQrels,
     metrics: Sequence[MetricSpec | str],
     query_ids: Sequence[str] | None = None,
 ) -> dict[str, Scores]:
@@ -643,11 +791,13 @@ def evaluate(
 
     Args:
         run: ranked results; each row in trec_eval order (as every `Run` is).
-        qrels: ``{query_id: {doc_id: grade}}``, integer grades, relevant from 1.
+        qrels: ``{query_id: {doc_id: grade}}``, integer grades, relevant from 1; or a
+            `CompiledQrels`, to score many runs against the same qrels faster.
         metrics: names such as ``"ndcg@10"`` or parsed `MetricSpec` values.
         query_ids: the queries to score, in order. ``None`` means every query of ``qrels``
-            in its order, which includes judged queries with no results in the run (they
-            score 0, like trec_eval ``-c``) and leaves out run queries without judgements.
+            in its order (of a `CompiledQrels`: the queries it was compiled for), which
+            includes judged queries with no results in the run (they score 0, like trec_eval
+            ``-c``) and leaves out run queries without judgements.
 
     Returns:
         ``{spec.key: scores}``, keys in the order given (``"ndcg@10"``, ``"map"``), each

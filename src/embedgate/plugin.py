@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from embedgate.config import DatasetSpec, SuiteConfig, find_config, load_config
-from embedgate.errors import EmbedgateError, MissingDependency
+from embedgate.errors import EmbedgateError, MissingCredentials, MissingDependency
 from embedgate.evaluation import Evaluation, read_results
 from embedgate.report.tables import dataset_table, overall_table
 from embedgate.snapshot import MarkdownSnapshotExtension
@@ -75,7 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--embedgate-datasets-root",
         metavar="PATH",
-        help="what {root} means in dataset paths (default: datasets_root or $EMBEDGATE_DATASETS_ROOT)",
+        help="what {root} means in dataset paths "
+        "(default: datasets_root or $EMBEDGATE_DATASETS_ROOT)",
     )
     group.addoption("--embedgate-cache", metavar="PATH", help="embedding cache file")
 
@@ -102,9 +103,7 @@ def _load(config: pytest.Config) -> SuiteConfig | None:
         datasets_root=config.getoption("embedgate_datasets_root"),
         cache=config.getoption("embedgate_cache"),
     )
-    return suite.select(
-        config.getoption("embedgate_model"), config.getoption("embedgate_dataset")
-    )
+    return suite.select(config.getoption("embedgate_model"), config.getoption("embedgate_dataset"))
 
 
 def _suite(config: pytest.Config) -> SuiteConfig:
@@ -208,7 +207,7 @@ def _guarded(store: SuiteStore, case: Case) -> Evaluation:
     """The case's evaluation; a model this machine cannot load skips, with the reason."""
     try:
         return store.evaluation(case.model.name, case.dataset.name)
-    except MissingDependency as exc:
+    except (MissingDependency, MissingCredentials) as exc:
         pytest.skip(f"model {case.model.name}: {exc}")
 
 
@@ -240,7 +239,9 @@ def pytest_terminal_summary(
         by_dataset.setdefault(evaluation.dataset, []).append(evaluation)
     for dataset in (d.name for d in suite.datasets):
         if dataset in by_dataset:
-            terminalreporter.write(dataset_table(dataset, by_dataset[dataset], suite.metrics) + "\n")
+            terminalreporter.write(
+                dataset_table(dataset, by_dataset[dataset], suite.metrics) + "\n"
+            )
     terminalreporter.write(overall_table(by_dataset, suite.metrics[0]))
 
 

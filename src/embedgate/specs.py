@@ -42,7 +42,7 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 def slugify(text: str) -> str:
-    """A short lower-case id for test ids and folder names: ``'all-MiniLM-L6-v2' -> 'all-minilm-l6-v2'``."""
+    """A short lower-case id for test ids and folders: ``all-MiniLM-L6-v2 -> all-minilm-l6-v2``."""
     tail = text.rstrip("/").rsplit("/", 1)[-1]
     slug = re.sub(r"[^a-z0-9_.-]+", "-", tail.lower()).strip("-.")
     return slug or "model"

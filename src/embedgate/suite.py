@@ -18,6 +18,7 @@ import numpy as np
 from embedgate.cache import EmbeddingCache
 from embedgate.config import CompareSpec, DatasetSpec, SuiteConfig, Threshold
 from embedgate.datasets import RetrievalDataset, load_dataset
+from embedgate.errors import MissingCredentials, MissingDependency
 from embedgate.evaluation import Evaluation, Progress, evaluate_model
 from embedgate.metrics import parse_metric
 from embedgate.models import Embedder, LexicalModel, load_model
@@ -58,7 +59,10 @@ class SwapVerdict:
 def swap_verdict(
     baseline: Evaluation, candidate: Evaluation, compare: CompareSpec, *, seed: int
 ) -> SwapVerdict:
-    """Non-inferiority of ``candidate`` against ``baseline`` as ``compare`` states it (uncorrected)."""
+    """Non-inferiority of ``candidate`` against ``baseline`` as ``compare`` states it.
+
+    Uncorrected: `SuiteStore.swaps` corrects the session's family with Holm.
+    """
     spec = parse_metric(compare.metric)
     a, b = baseline.scores(spec.key), candidate.scores(spec.key)
     if baseline.query_ids != candidate.query_ids:
@@ -119,6 +123,8 @@ class SuiteStore:
         self._datasets: dict[str, RetrievalDataset] = {}
         self._evaluations: dict[tuple[str, str], Evaluation] = {}
         self._swaps: dict[tuple[str, str], SwapVerdict] | None = None
+        #: cases this machine cannot evaluate (a missing extra or key) and why
+        self.unavailable: dict[tuple[str, str], MissingDependency | MissingCredentials] = {}
 
     @property
     def cache(self) -> EmbeddingCache:
@@ -139,27 +145,48 @@ class SuiteStore:
         return self._models[name]
 
     def evaluation(self, model: str, dataset: str) -> Evaluation:
-        """The evaluation of one case, computed once per store."""
+        """The evaluation of one case, computed once per store.
+
+        Raises:
+            MissingDependency, MissingCredentials: the case cannot run here; the reason is
+                also kept in `unavailable`, so later requests fail fast with it.
+        """
         key = (model, dataset)
+        if key in self.unavailable:
+            raise self.unavailable[key]
         if key not in self._evaluations:
-            evaluation = evaluate_model(
-                model,
-                self.model(model),
-                self.dataset(dataset),
-                cache=self.cache,
-                metrics=self.config.metrics,
-                k=self.config.k,
-                progress=self._progress,
-            )
+            try:
+                evaluation = evaluate_model(
+                    model,
+                    self.model(model),
+                    self.dataset(dataset),
+                    cache=self.cache,
+                    metrics=self.config.metrics,
+                    k=self.config.k,
+                    progress=self._progress,
+                )
+            except (MissingDependency, MissingCredentials) as exc:
+                self.unavailable[key] = exc
+                raise
             if self.results_dir is not None:
                 evaluation.write(self.results_dir / dataset / model)
             self._evaluations[key] = evaluation
         return self._evaluations[key]
 
     def evaluations(self, dataset: str, models: Sequence[str] | None = None) -> list[Evaluation]:
-        """Every configured model (or those named) on one dataset, in configuration order."""
+        """Every configured model (or those named) on one dataset, in configuration order.
+
+        Models this machine cannot evaluate (a missing extra, or an API model with neither a
+        key nor cached embeddings) are left out; `unavailable` says why.
+        """
         names = self.config.model_names if models is None else models
-        return [self.evaluation(m, dataset) for m in names]
+        found = []
+        for name in names:
+            try:
+                found.append(self.evaluation(name, dataset))
+            except (MissingDependency, MissingCredentials):
+                continue
+        return found
 
     def swaps(self) -> dict[tuple[str, str], SwapVerdict]:
         """Every candidate against the baseline on every available dataset, as one family.
@@ -172,18 +199,17 @@ class SuiteStore:
             config = self.config
             if config.baseline is None:
                 raise ValueError("no baseline is configured to compare candidates against")
-            pairs = [
-                (m.name, d.name) for d in config.datasets if d.available for m in config.candidates
-            ]
-            raw = {
-                (model, dataset): swap_verdict(
-                    self.evaluation(config.baseline, dataset),
-                    self.evaluation(model, dataset),
-                    config.compare,
-                    seed=config.seed,
-                )
-                for model, dataset in pairs
-            }
+            raw: dict[tuple[str, str], SwapVerdict] = {}
+            for dataset in (d.name for d in config.datasets if d.available):
+                for model in (m.name for m in config.candidates):
+                    try:
+                        base = self.evaluation(config.baseline, dataset)
+                        cand = self.evaluation(model, dataset)
+                    except (MissingDependency, MissingCredentials):
+                        continue  # outside the family; its test skips with the reason
+                    raw[(model, dataset)] = swap_verdict(
+                        base, cand, config.compare, seed=config.seed
+                    )
             corrected = correct([v.verdict for v in raw.values()]) if raw else ()
             self._swaps = {
                 key: SwapVerdict(verdict, swap.power)
@@ -223,7 +249,8 @@ def threshold_failure(
     lines = [
         f"{evaluation.model} on {evaluation.dataset}: {spec.label} = {format_score(value)} is "
         f"below its threshold {format_score(threshold.min)} "
-        f"(short by {format_score(threshold.min - value)}; n = {len(evaluation.query_ids)} queries).",
+        f"(short by {format_score(threshold.min - value)}; "
+        f"n = {len(evaluation.query_ids)} queries).",
     ]
     lines.extend(
         lost_most(evaluation, spec.key, dataset, baseline, worst=worst, below=threshold.min)

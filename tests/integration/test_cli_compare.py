@@ -45,7 +45,7 @@ def test_a_candidate_within_the_margin_passes_with_the_verdict_sentence(
     out = capsys.readouterr().out
     assert code == (0 if expected.passed else 1)
     assert out.startswith("cand is not worse than base by more than 0.050 nDCG@10 on golden")
-    assert f"n=200" in out
+    assert "n=200" in out
 
 
 def test_json_output_holds_the_full_verdict_and_power(

@@ -45,11 +45,23 @@ def cached_vectors(cache: Path) -> int:
 def test_run_writes_results_and_a_trec_file_then_a_rerun_embeds_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["run", "--dataset", str(FIXTURE), "--model", MINILM, "--model", "bm25",
-            "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache.sqlite")]
+    args = [
+        "run",
+        "--dataset",
+        str(FIXTURE),
+        "--model",
+        MINILM,
+        "--model",
+        "bm25",
+        "--out",
+        str(tmp_path / "out"),
+        "--cache",
+        str(tmp_path / "cache.sqlite"),
+    ]
     assert main(args) == 0
     first = capsys.readouterr()
-    assert "| minilm |" in first.out and "| bm25   |" in first.out
+    assert "| minilm |" in first.out
+    assert "| bm25   |" in first.out
     assert "minilm: embedding document 179/179" in first.err
 
     results = read_results(tmp_path / "out" / "minilm")
@@ -86,7 +98,11 @@ def test_a_run_killed_half_way_resumes_embedding_only_what_is_missing(tmp_path: 
     _, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err
     results = json.loads((out / "minilm" / "results.json").read_text())
-    assert results["cache"]["documents"] == {"hits": kept, "misses": 179 - kept, "embedded": 179 - kept}
+    assert results["cache"]["documents"] == {
+        "hits": kept,
+        "misses": 179 - kept,
+        "embedded": 179 - kept,
+    }
 
 
 def test_a_malformed_dataset_exits_2_with_the_file_and_line(
@@ -94,15 +110,30 @@ def test_a_malformed_dataset_exits_2_with_the_file_and_line(
 ) -> None:
     (tmp_path / "corpus.jsonl").write_text('{"_id": "d1", "text": "a"}\n{"_id": "d2", "text": }\n')
     (tmp_path / "golden.jsonl").write_text('{"id": "q1", "text": "a", "relevant": {"d1": 2}}\n')
-    code = main(["run", "--dataset", str(tmp_path), "--model", "bm25", "--out", str(tmp_path / "o")])
+    code = main(
+        ["run", "--dataset", str(tmp_path), "--model", "bm25", "--out", str(tmp_path / "o")]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "corpus.jsonl line 2" in err
     assert err.startswith("embedgate: error: ")
 
 
-def test_two_models_with_one_name_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["run", "--dataset", str(FIXTURE), "--model", "bm25", "--model", "bm25?k1=1.2",
-                 "--out", str(tmp_path)])
+def test_two_models_with_one_name_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "run",
+            "--dataset",
+            str(FIXTURE),
+            "--model",
+            "bm25",
+            "--model",
+            "bm25?k1=1.2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     assert "two models are named bm25" in capsys.readouterr().err

@@ -67,7 +67,8 @@ def test_thresholds(embedgate_case, embedgate_evaluation, embedgate_store, embed
 def test_table(embedgate_dataset, embedgate_store, embedgate_config, table_snapshot):
     from embedgate.report.tables import dataset_table
     evaluations = embedgate_store.evaluations(embedgate_dataset.name)
-    assert dataset_table(embedgate_dataset.name, evaluations, embedgate_config.metrics) == table_snapshot
+    table = dataset_table(embedgate_dataset.name, evaluations, embedgate_config.metrics)
+    assert table == table_snapshot
 """
 
 
@@ -135,7 +136,8 @@ def test_a_threshold_above_the_measured_value_fails_that_case_only_with_a_review
 ) -> None:
     write_config(
         suite,
-        extra='[[tool.embedgate.thresholds]]\nmetric = "ndcg@10"\nmin = 1.01\nmodel = "bm25-plain"\n'
+        extra='[[tool.embedgate.thresholds]]\nmetric = "ndcg@10"\nmin = 1.01\n'
+        'model = "bm25-plain"\n'
         '[[tool.embedgate.thresholds]]\nmetric = "ndcg@10"\nmin = 0.1\n',
     )
     result = suite.runpytest("-k", "test_thresholds", "--embedgate-dataset", "tiny")
@@ -157,7 +159,8 @@ def test_snapshots_are_written_then_held_then_updated_after_a_swap(suite: pytest
     first.assert_outcomes(passed=1, skipped=1)
     snap = suite.path / "__snapshots__" / "test_suite" / "test_table[tiny].md"
     written = snap.read_text()
-    assert "| bm25       |" in written and "| bm25-plain |" in written
+    assert "| bm25       |" in written
+    assert "| bm25-plain |" in written
     assert "6 queries, 5 documents, fingerprint" in written
 
     suite.runpytest("-k", "test_table").assert_outcomes(passed=1, skipped=1)

@@ -796,7 +796,9 @@ def test_texts_are_embedded_longest_first_so_batches_hold_similar_lengths(
 ) -> None:
     texts = ["a", "ccc", "bb", "dddd", "e"]
     embed = CountingEmbedder()
-    vectors, _ = embed_with_cache(embed, texts, cache=cache, fingerprint=FP, role="query", batch_size=2)
+    vectors, _ = embed_with_cache(
+        embed, texts, cache=cache, fingerprint=FP, role="query", batch_size=2
+    )
     assert embed.batches == [["dddd", "ccc"], ["bb", "a"], ["e"]]
     np.testing.assert_array_equal(vectors, fake_vectors(texts))
 

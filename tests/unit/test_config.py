@@ -100,8 +100,11 @@ def test_a_datasets_root_given_on_the_command_line_wins(tmp_path: Path) -> None:
             r"#1: needs metric = \"ndcg@10\" and min = 0.5",
         ),
         ('[tool.embedgate.compare]\ntest = "z"\n', r"test = 'z': use one of randomization, t"),
-        ('[tool.embedgate.models.e5]\nspec = "hf:e5"\n', r"\[tool.embedgate.models.e5\] spec = 'hf:e5': unknown model provider 'hf'"),
-        ('[tool.embedgate.models.e5]\nbatch_size = 3\n', r"expected a table with spec ="),
+        (
+            '[tool.embedgate.models.e5]\nspec = "hf:e5"\n',
+            r"\[tool.embedgate.models.e5\] spec = 'hf:e5': unknown model provider 'hf'",
+        ),
+        ("[tool.embedgate.models.e5]\nbatch_size = 3\n", r"expected a table with spec ="),
         ('[tool.embedgate.datasets.x]\npath = "nowhere"\n', r"x\] path: .*nowhere is not a folder"),
         ('[tool.embedgate.datasets.y]\npath = "faq"\ntask = "sts"\n', r"task = 'sts': supported"),
     ],
@@ -120,7 +123,9 @@ def test_an_unknown_top_level_key_lists_the_known_ones(tmp_path: Path) -> None:
 
 
 def test_a_baseline_that_is_not_a_model_lists_the_models(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"baseline = 'e5' is not a configured model. Use one of: bm25, minilm"):
+    with pytest.raises(
+        ConfigError, match=r"baseline = 'e5' is not a configured model. Use one of: bm25, minilm"
+    ):
         load_config(write(tmp_path, base=BASE.replace('baseline = "minilm"', 'baseline = "e5"')))
 
 

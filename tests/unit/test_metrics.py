@@ -12,6 +12,7 @@ import pytest
 import embedgate.metrics
 from embedgate.errors import MetricError
 from embedgate.metrics import (
+    CompiledQrels,
     MetricSpec,
     evaluate,
     parse_metric,
@@ -41,7 +42,8 @@ QRELS = {
 
 
 def scores(metric: str, run: Run = RUN, qrels: dict[str, dict[str, int]] = QRELS) -> list[float]:
-    return evaluate(run, qrels, [metric])[parse_metric(metric).key].tolist()
+    values: list[float] = evaluate(run, qrels, [metric])[parse_metric(metric).key].tolist()
+    return values
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -231,10 +233,16 @@ def test_negative_and_zero_grades_are_not_relevant_and_add_no_gain() -> None:
     }
 
 
-def test_grade_below_one_is_gain_but_not_relevant_as_trec_eval_levels_go() -> None:
-    matrix = relevance_matrix(Run.from_dict({"q": {"a": 1.0}}), {"q": {"a": 2, "b": 1}})
+def test_relevant_documents_are_counted_whether_retrieved_or_not() -> None:
+    matrix = relevance_matrix(Run.from_dict({"q": {"a": 1.0}}), {"q": {"a": 2, "b": 1, "c": 0}})
     assert matrix.num_relevant.tolist() == [2]
-    assert matrix.grades.tolist() == [[2.0]]
+    assert matrix.grades.tolist() == [[2]]
+
+
+@pytest.mark.parametrize("grade", [0.5, float("nan"), float("inf"), 2**40])
+def test_a_grade_that_is_not_a_32_bit_integer_is_refused(grade: float) -> None:
+    with pytest.raises(ValueError, match="of query 'q', doc 'b' is not an integer"):
+        evaluate(RUN, {"p": {"a": 1}, "q": {"a": 1, "b": grade}}, ["map"])  # type: ignore[dict-item]
 
 
 def test_query_without_relevant_documents_scores_zero_on_every_metric() -> None:
@@ -298,8 +306,10 @@ def test_corpus_much_larger_than_the_run_gives_the_same_scores() -> None:
     assert len(small.doc_ids) == 6
     qrels = {"a": {"doc999": 2, "doc3": 1, "doc500": 1}, "b": {"doc5": 3, "doc0": 1}}
     metrics = supported_metrics_at(3)
+    compiled = CompiledQrels(qrels)
     for key, values in evaluate(big, qrels, metrics).items():
         assert values.tolist() == evaluate(small, qrels, metrics)[key].tolist(), key
+        assert values.tolist() == evaluate(big, compiled, metrics)[key].tolist(), key
     assert relevance_matrix(big, qrels).grades.tolist() == [[0.0, 1.0, 2.0, 0.0], [1, 0, 0, 3]]
 
 
@@ -307,6 +317,41 @@ def test_a_document_judged_for_one_query_is_not_relevant_to_another() -> None:
     run = Run.from_dict({"a": {"x": 1.0, "y": 0.5}, "b": {"x": 1.0, "y": 0.5}})
     qrels = {"a": {"x": 2}, "b": {"y": 1}}
     assert relevance_matrix(run, qrels).grades.tolist() == [[2.0, 0.0], [0.0, 1.0]]
+
+
+# --- compiled qrels -------------------------------------------------------------------------
+
+
+def test_compiled_qrels_score_every_run_exactly_as_the_dict_does() -> None:
+    compiled = CompiledQrels(QRELS)
+    other_table = Run.from_dict({"q2": {"e3": 2.0, "zz": 1.0}, "q1": {"d6": 1.0, "d1": 0.5}})
+    metrics = supported_metrics_at(3)
+    for run in [RUN, other_table, RUN, other_table]:  # alternate id tables
+        from_dict = evaluate(run, QRELS, metrics)
+        for key, values in evaluate(run, compiled, metrics).items():
+            assert values.tolist() == from_dict[key].tolist(), key
+
+
+def test_compiled_qrels_do_not_see_later_changes_to_the_dict() -> None:
+    qrels = copy.deepcopy(QRELS)
+    compiled = CompiledQrels(qrels)
+    qrels["q2"]["e1"] = 3
+    assert evaluate(RUN, compiled, ["mrr"])["mrr"].tolist() == pytest.approx([1.0, 1 / 3, 0, 0])
+
+
+def test_compiled_qrels_keep_the_query_ids_they_were_compiled_for() -> None:
+    compiled = CompiledQrels(QRELS, query_ids=["q2", "q5"])
+    assert compiled.query_ids == ("q2", "q5")
+    assert evaluate(RUN, compiled, ["p@3"])["p@3"].tolist() == pytest.approx([1 / 3, 0.0])
+    assert evaluate(RUN, compiled, ["p@3"], query_ids=("q2", "q5"))["p@3"].shape == (2,)
+    with pytest.raises(ValueError, match="compiled for"):
+        evaluate(RUN, compiled, ["p@3"], query_ids=["q5", "q2"])
+
+
+def test_compiled_qrels_say_what_they_hold() -> None:
+    assert repr(CompiledQrels(QRELS)) == (
+        "CompiledQrels(4 queries, 6 positive judgements of 5 documents)"
+    )
 
 
 # --- evaluate's contract ---------------------------------------------------------------------
@@ -361,7 +406,7 @@ def test_a_run_with_one_query_on_two_rows_is_refused() -> None:
 
 def test_a_run_row_with_rising_scores_is_refused() -> None:
     ascending = Run(("q1",), ("a", "b"), np.array([[0, 1]]), np.array([[0.1, 0.2]]))
-    with pytest.raises(ValueError, match="not in trec_eval order: rank 2 scores 0.2"):
+    with pytest.raises(ValueError, match=r"not in trec_eval order: rank 2 scores 0\.2"):
         evaluate(ascending, QRELS, ["map"])
 
 

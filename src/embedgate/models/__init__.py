@@ -9,11 +9,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from embedgate.errors import ConfigError
 from embedgate.models.base import Embedder, LexicalModel, ModelInfo, Role, fingerprint_identity
 from embedgate.specs import ModelSpec
+
+T = TypeVar("T")
 
 __all__ = [
     "Embedder",
@@ -42,15 +44,13 @@ def _model2vec(spec: ModelSpec, models_dir: Path) -> Embedder:
 def _openai(spec: ModelSpec, models_dir: Path) -> Embedder:
     from embedgate.models.openai import OpenAIEmbedder
 
-    model: Embedder = _construct(OpenAIEmbedder, spec, model=spec.model, name=spec.name)
-    return model
+    return _construct(OpenAIEmbedder, spec, model=spec.model, name=spec.name)
 
 
 def _gemini(spec: ModelSpec, models_dir: Path) -> Embedder:
     from embedgate.models.gemini import GeminiEmbedder
 
-    model: Embedder = _construct(GeminiEmbedder, spec, model=spec.model, name=spec.name)
-    return model
+    return _construct(GeminiEmbedder, spec, model=spec.model, name=spec.name)
 
 
 def _bm25(spec: ModelSpec, models_dir: Path) -> LexicalModel:
@@ -68,7 +68,8 @@ _FACTORIES: Mapping[str, Callable[[ModelSpec, Path], Embedder | LexicalModel]] =
 }
 
 
-def _construct(factory: Callable[..., Any], spec: ModelSpec, **fixed: Any) -> Any:
+def _construct(factory: Callable[..., T], spec: ModelSpec, **fixed: Any) -> T:
+    """``factory(**fixed, **spec.options)``; an option it does not take is a ConfigError."""
     accepted = [p for p in inspect.signature(factory).parameters if p not in fixed and p != "self"]
     unknown = sorted(set(spec.options) - set(accepted))
     if unknown:

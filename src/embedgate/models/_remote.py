@@ -659,19 +659,28 @@ class RemoteEmbedder:
             RateLimited, TransientProviderError: still failing after the retries.
             MalformedResponse: a reply with the wrong count, dimensions or NaN, twice.
             ProviderError: a rejected key, an unknown model, a refused request.
-            ModelError: an empty text, or one over the limit with ``truncate='error'``.
+            ModelError: a text over the limit with ``truncate='error'``.
+
+        Empty texts (real corpora have some; providers refuse them) are not sent: they get a
+        zero vector, which no query is similar to.
         """
         role = Role(role)
         items = self._prepare(texts)
-        if not items:
-            return np.zeros((0, self._expected_dimensions or 0), dtype=np.float32)
+        sent = [i for i in items if i.text]
+        if not sent:
+            return np.zeros((len(items), self._expected_dimensions or 0), dtype=np.float32)
         client = self._ensure_client()
         parts: list[npt.NDArray[np.float32]] = []
         start = 0
-        for size in self._plan([i.tokens for i in items]):
-            parts.append(self._send(client, items[start : start + size], role))
+        for size in self._plan([i.tokens for i in sent]):
+            parts.append(self._send(client, sent[start : start + size], role))
             start += size
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+        vectors = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        if len(sent) == len(items):
+            return vectors
+        out = np.zeros((len(items), vectors.shape[1]), dtype=np.float32)
+        out[[k for k, i in enumerate(items) if i.text]] = vectors
+        return out
 
     # -- internals ----------------------------------------------------------------------
 
@@ -696,10 +705,8 @@ class RemoteEmbedder:
             if not isinstance(text, str):
                 raise TypeError(f"text {i + 1} is {type(text).__name__}, not str")
             if not text:
-                raise ModelError(
-                    f"{self._label}: text {i + 1} of {len(texts)} given is empty, which the provider "
-                    "refuses. Drop empty texts from the dataset (embedgate lint reports them)."
-                )
+                items.append(_Item("", 0, False))  # not sent; embed() gives it a zero vector
+                continue
             tokens = counter.count(text)
             if tokens > limit and self._truncate == "truncate":
                 cut = counter.truncate(text, limit)

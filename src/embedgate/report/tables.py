@@ -104,8 +104,7 @@ def dataset_table(
         f"fingerprint {first.fingerprint[:16]}, depth k = {first.k}.\n\n"
     )
     marks = {
-        (v.candidate, parse_metric(v.metric or "").key): significance_mark(v)
-        for v, _ in swaps
+        (v.candidate, parse_metric(v.metric or "").key): significance_mark(v) for v, _ in swaps
     }
     table = results_table(evaluations, metrics, decimals=decimals, marks=marks)
     if not swaps:
@@ -148,9 +147,7 @@ def significance_mark(verdict: Verdict) -> str:
     return ""
 
 
-def swap_table(
-    verdicts: Sequence[tuple[Verdict, PowerReport]], *, decimals: int = 4
-) -> str:
+def swap_table(verdicts: Sequence[tuple[Verdict, PowerReport]], *, decimals: int = 4) -> str:
     """Each candidate against the baseline on one dataset: Δ, its interval, p and the MDE.
 
     Deterministic: the statistics are seeded. The p-value is the raw one-sided
@@ -163,9 +160,10 @@ def swap_table(
     iv = first.interval
     legend = (
         f"Non-inferiority against {first.baseline} on {first.metric}: H1 Δ > "
-        f"-{first.margin:g} (Δ = candidate − baseline), {first.test_description}, "  # noqa: RUF001
+        f"-{first.margin:g} (Δ = candidate - baseline), {first.test_description}, "
         f"seed {first.seed}; {iv.description}; MDE = the smallest true shortfall from the "
-        f"margin this set detects with {verdicts[0][1].power:.0%} power at α = {first.alpha:g}. "
+        f"margin this set detects with {verdicts[0][1].power:.0%} power at "
+        f"α = {first.alpha:g}. "  # noqa: RUF001
         "▲/▼: the interval lies above/below 0.\n\n"
     )
     rows = [
@@ -175,7 +173,8 @@ def swap_table(
             format_score(v.mean_baseline, decimals),
             format_score(v.mean_candidate, decimals),
             f"{format_score(v.mean_diff, decimals)} {significance_mark(v)}".rstrip(),
-            f"[{format_score(v.interval.low, decimals)}, {format_score(v.interval.high, decimals)}]",
+            f"[{format_score(v.interval.low, decimals)}, "
+            f"{format_score(v.interval.high, decimals)}]",
             f"{v.p_value:.4f}",
             format_score(p.mde, decimals),
         ]

@@ -57,7 +57,8 @@ class Run:
     def __post_init__(self) -> None:
         if self.indices.shape != self.scores.shape or self.indices.ndim != 2:
             raise ValueError(
-                f"indices {self.indices.shape} and scores {self.scores.shape} must be equal 2-d shapes"
+                f"indices {self.indices.shape} and scores {self.scores.shape} "
+                "must be equal 2-d shapes"
             )
         if self.indices.shape[0] != len(self.query_ids):
             raise ValueError(f"{self.indices.shape[0]} rows for {len(self.query_ids)} query ids")
@@ -86,7 +87,7 @@ class Run:
     def from_dict(
         cls, results: Mapping[str, Mapping[str, float]], *, name: str = "embedgate"
     ) -> Run:
-        """Build a run from ``{query_id: {doc_id: score}}``, sorting each query as trec_eval does."""
+        """A run from ``{query_id: {doc_id: score}}``, each query sorted as trec_eval sorts."""
         query_ids = tuple(results)
         table: dict[str, int] = {}
         for docs in results.values():
@@ -114,7 +115,8 @@ class Run:
             bad = next((v for v in values if not v or any(c.isspace() for c in v)), None)
             if bad is not None:
                 raise ValueError(
-                    f"{kind} {bad!r} contains whitespace or is empty; TREC files are space-separated"
+                    f"{kind} {bad!r} contains whitespace or is empty; "
+                    "TREC files are space-separated"
                 )
         if not self.name or any(c.isspace() for c in self.name):
             raise ValueError(f"run name {self.name!r} must be one word for a TREC file")
@@ -157,7 +159,8 @@ class Run:
                     docs[doc_id] = float(score)
                 except ValueError:
                     raise DatasetError(
-                        f"score {score!r} is not a number. Fix the line or regenerate the run file.",
+                        f"score {score!r} is not a number. "
+                        "Fix the line or regenerate the run file.",
                         path=path,
                         line=lineno,
                     ) from None

@@ -100,11 +100,21 @@ def test_an_empty_list_makes_no_request_and_needs_no_key(
     assert server.request_count == 0
 
 
-def test_an_empty_text_is_refused_before_any_request(
+def test_an_empty_text_is_not_sent_and_gets_a_zero_vector(
     server: LoopbackServer, make_openai: MakeOpenAI, openai_key: str
 ) -> None:
-    with pytest.raises(ModelError, match="text 2 of 3 given is empty"):
-        make_openai().embed(["a", "", "c"], Role.QUERY)
+    vectors = make_openai().embed(["a", "", "c"], Role.QUERY)
+    assert server.embedded_texts == ["a", "c"]
+    assert not vectors[1].any()
+    assert np.linalg.norm(vectors[[0, 2]], axis=1) == pytest.approx([1.0, 1.0], abs=1e-5)
+
+
+def test_only_empty_texts_make_no_request_and_need_no_key(
+    server: LoopbackServer, make_openai: MakeOpenAI
+) -> None:
+    vectors = make_openai().embed(["", ""], Role.DOCUMENT)
+    assert vectors.shape == (2, 16)
+    assert not vectors.any()
     assert server.request_count == 0
 
 

@@ -52,7 +52,9 @@ def test_the_dataset_table_pins_the_data_and_lists_models_in_order() -> None:
 def test_a_significantly_worse_candidate_is_marked_down_in_both_tables() -> None:
     base = [0.8, 0.9, 0.7, 1.0] * 10
     worse = [s - 0.3 for s in base]
-    verdict = non_inferiority(base, worse, margin=0.01, baseline="a", candidate="b", metric="nDCG@10")
+    verdict = non_inferiority(
+        base, worse, margin=0.01, baseline="a", candidate="b", metric="nDCG@10"
+    )
     power = power_report(base, worse, kind="non-inferiority", margin=0.01)
     assert significance_mark(verdict) == "▼"
     table = dataset_table(

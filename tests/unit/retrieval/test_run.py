@@ -122,7 +122,7 @@ def test_a_trec_line_with_a_bad_score_names_file_and_line(tmp_path: Path) -> Non
 def test_a_document_listed_twice_for_one_query_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "run.trec"
     path.write_text("q1 Q0 d1 1 0.9 x\nq1 Q0 d2 2 0.5 x\nq1 Q0 d1 3 0.1 x\n")
-    with pytest.raises(DatasetError, match=r"run.trec line 3: doc 'd1' appears twice for query 'q1'"):
+    with pytest.raises(DatasetError, match=r"line 3: doc 'd1' appears twice for query 'q1'"):
         Run.read_trec(path)
 
 
