@@ -7,10 +7,14 @@ the threshold, the shortfall and the queries that lost most against the baseline
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from embedgate.config import SuiteConfig
 from embedgate.evaluation import Evaluation
+from embedgate.metrics import parse_metric
+from embedgate.retrieval import Run
 from embedgate.suite import Case, SuiteStore, threshold_failure
 
 
@@ -44,3 +48,29 @@ def test_every_judged_query_is_scored(
     dataset = embedgate_store.dataset(embedgate_case.dataset.name)
     assert embedgate_evaluation.query_ids == dataset.query_ids
     assert embedgate_evaluation.fingerprint == dataset.fingerprint
+
+
+def test_per_query_scores_equal_trec_eval_on_the_run_file(
+    embedgate_case: Case,
+    embedgate_evaluation: Evaluation,
+    embedgate_store: SuiteStore,
+    tmp_path: Path,
+) -> None:
+    """Every per-query score equals pytrec_eval's on the TREC run file, to 1e-9."""
+    pytrec_eval = pytest.importorskip("pytrec_eval")
+    assert embedgate_evaluation.run is not None
+    run = Run.read_trec(embedgate_evaluation.run.write_trec(tmp_path / "run.trec"))
+    qrels = embedgate_store.dataset(embedgate_case.dataset.name).qrels_dict()
+    specs = [parse_metric(m) for m in embedgate_evaluation.metrics]
+    measures = {spec.trec_eval_measure for spec in specs}
+    trec = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run.to_dict())
+    for spec in specs:
+        ours = embedgate_evaluation.per_query[spec.key]
+        if spec.name == "mrr":  # trec_eval's recip_rank has no cutoff: compare on the cut run
+            cut = {q: dict(list(docs.items())[: spec.k]) for q, docs in run.to_dict().items()}
+            theirs = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(cut)
+        else:
+            theirs = trec
+        for qid, score in ours.items():
+            expected = theirs.get(qid, {}).get(spec.trec_eval_measure, 0.0)
+            assert score == pytest.approx(expected, abs=1e-9), (qid, spec.key)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -53,7 +52,8 @@ def test_case(embedgate_case, embedgate_evaluation):
 def test_table(embedgate_dataset, embedgate_store, embedgate_config, table_snapshot):
     from embedgate.report.tables import dataset_table
     evaluations = embedgate_store.evaluations(embedgate_dataset.name)
-    assert dataset_table(embedgate_dataset.name, evaluations, embedgate_config.metrics) == table_snapshot
+    table = dataset_table(embedgate_dataset.name, evaluations, embedgate_config.metrics)
+    assert table == table_snapshot
 """
 
 

@@ -97,8 +97,7 @@ def assert_conforms(run: Run, qrels: Qrels, specs: list[MetricSpec]) -> int:
 # check that Python's code point order is trec_eval's strcmp byte order on UTF-8.
 DOC_ID = st.text(alphabet="aAbB019_-.éß中", min_size=1, max_size=3)
 # A handful of values, so that most rows have long runs of tied scores. All are float32
-# values: trec_eval ranks by C float, and a float64 difference below float32 precision is
-# the known divergence of `trec_order` (see the xfail test below).
+# values: trec_eval ranks by C float (see test_scores_equal_in_float32_tie_as_in_trec_eval).
 SCORE = st.sampled_from([0.0, -0.0, 0.25, 0.5, 1.0, 1.0 + 2**-20, -1.0, 1e30]) | st.floats(
     -10, 10, width=32
 )
@@ -144,11 +143,8 @@ def test_run_rows_rank_documents_exactly_as_trec_eval_does(ranking: dict[str, fl
     assert [doc for doc, _ in run.ranked(0)] == trec_order
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trec_eval stores run scores as C float (trec_format.h TEXT_RESULTS.sim), so "
-    "float64 scores equal in float32 tie and rank by doc id desc; trec_order compares float64",
-)
+# trec_eval stores run scores as C float (trec_format.h TEXT_RESULTS.sim): float64 scores
+# equal in float32 tie and rank by doc id, descending; `trec_order` does the same.
 @pytest.mark.parametrize(
     ("higher", "lower"),
     [(1.0 + 2**-40, 1.0), (0.1000000001, 0.1), (1e-212, 0.0), (1e300, 1e299)],

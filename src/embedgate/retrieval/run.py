@@ -27,7 +27,11 @@ def trec_order(doc_ids: Sequence[str], scores: npt.ArrayLike) -> npt.NDArray[np.
         >>> trec_order(["a", "b", "c"], [0.5, 0.9, 0.5]).tolist()
         [1, 2, 0]
     """
-    s = np.asarray(scores, dtype=np.float64)
+    # trec_eval keeps a run's scores as C floats (trec_format.h, TEXT_RESULTS.sim): float64
+    # scores equal at float32 precision tie there, so they tie here (1e300 and 1e299 both
+    # become inf). The stored scores stay float64.
+    with np.errstate(over="ignore"):
+        s = np.asarray(scores, dtype=np.float64).astype(np.float32)
     # lexsort sorts by the last key first; negate both keys for descending order.
     id_rank = np.argsort(
         np.argsort(np.asarray(doc_ids, dtype=object), kind="stable"), kind="stable"
