@@ -137,3 +137,38 @@ def test_two_models_with_one_name_are_refused(
     )
     assert code == 2
     assert "two models are named bm25" in capsys.readouterr().err
+
+
+def test_api_models_run_through_the_loopback_server_then_from_the_cache_without_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from embedgate.testing import LoopbackServer
+
+    with LoopbackServer(openai_key="sk-cli-planted", gemini_key="AIza-cli-planted") as server:
+        args = [
+            "run", "--dataset", str(FIXTURE), "--out", str(tmp_path / "out"),
+            "--cache", str(tmp_path / "cache.sqlite"),
+            "--model", f"small=openai:text-embedding-3-small?base_url={server.openai_base_url}"
+            "&dimensions=64&price_per_million=0.02",
+            "--model", f"gemini=gemini:gemini-embedding-001?base_url={server.gemini_base_url}"
+            "&output_dimensionality=64",
+        ]  # fmt: skip
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-planted")
+        monkeypatch.setenv("GEMINI_API_KEY", "AIza-cli-planted")
+        assert main(args) == 0
+        sent = server.request_count
+        first = read_results(tmp_path / "out" / "small")
+        assert first.usage["requests"] >= 2
+        assert first.usage["estimated_cost_usd"] > 0
+        gemini_means = read_results(tmp_path / "out" / "gemini").means
+
+        monkeypatch.delenv("OPENAI_API_KEY")
+        monkeypatch.delenv("GEMINI_API_KEY")
+        assert main(args) == 0
+        assert server.request_count == sent
+    out = capsys.readouterr()
+    again = read_results(tmp_path / "out" / "gemini")
+    assert again.embedded() == 0
+    assert again.means == gemini_means
+    blob = out.out + out.err + "".join(p.read_text() for p in (tmp_path / "out").rglob("*.json"))
+    assert "planted" not in blob
