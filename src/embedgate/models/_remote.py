@@ -944,19 +944,6 @@ def _positive_or_none(name: str, value: Any, label: str) -> Any:
     return value
 
 
-def import_sdk(module: str, extra: str) -> Any:
-    """Import a vendor SDK, or say which extra installs it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingDependency(
-            f"the {module!r} package is not installed. Install it with "
-            f"pip install 'embedgate[{extra}]'"
-        ) from exc
-
-
 def transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
     """``(timeouts, other transport errors)`` of whichever of httpx and httpx2 are installed."""
     import importlib

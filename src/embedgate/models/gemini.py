@@ -28,12 +28,12 @@ import re
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+from embedgate._optional import import_optional
 from embedgate.errors import ConfigError
 from embedgate.models._remote import (
     Failure,
     RemoteEmbedder,
     describe_transport,
-    import_sdk,
     one_line,
     parse_retry_after,
     status_kind,
@@ -213,7 +213,7 @@ class GeminiEmbedder(RemoteEmbedder):
         return self._endpoint == _OFFICIAL_ENDPOINT
 
     def _make_client(self, key: str) -> Any:
-        genai = import_sdk("google.genai", "gemini")
+        genai = import_optional("google.genai", "gemini")
         self._sdk = genai
         # No retry_options: the SDK then tries once, and our loop owns retries.
         options = genai.types.HttpOptions(

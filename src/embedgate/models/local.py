@@ -8,7 +8,6 @@ default: ``st:all-MiniLM-L6-v2`` resolves to its package folder, so nothing is d
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from embedgate.errors import ConfigError, MissingDependency, ModelError
+from embedgate._optional import import_optional
+from embedgate.errors import ConfigError, ModelError
 from embedgate.models.base import ModelInfo, Role
 
 __all__ = [
@@ -36,14 +36,8 @@ _MINILM_NAMES = frozenset({"all-minilm-l6-v2", "sentence-transformers/all-minilm
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx")
 
 
-def _import(module: str, extra: str = "local") -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingDependency(
-            f"the {module!r} package is not installed. Install it with "
-            f"pip install 'embedgate[{extra}]'"
-        ) from exc
+def _import(module: str) -> Any:
+    return import_optional(module, "local")
 
 
 def packaged_minilm_path() -> Path:

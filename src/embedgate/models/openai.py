@@ -21,13 +21,13 @@ import re
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+from embedgate._optional import import_optional
 from embedgate.errors import ConfigError
 from embedgate.models._remote import (
     Failure,
     MalformedReplyError,
     RemoteEmbedder,
     describe_transport,
-    import_sdk,
     one_line,
     parse_retry_after,
     status_kind,
@@ -176,7 +176,7 @@ class OpenAIEmbedder(RemoteEmbedder):
         return {"encoding_format": self._encoding_format}
 
     def _make_client(self, key: str) -> Any:
-        self._sdk = import_sdk("openai", "openai")
+        self._sdk = import_optional("openai", "openai")
         # Our retry loop owns backoff, logging and error mapping, so the SDK must not retry too.
         return self._sdk.OpenAI(
             # A local server without auth still gets a header; the SDK insists on a key.

@@ -15,7 +15,6 @@ Beyond", 2009; the Lucene variant as in Kamphuis et al., "Which BM25 Do You Mean
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from embedgate.errors import MissingDependency
+from embedgate._optional import import_optional
 from embedgate.retrieval.run import Run
 
 if TYPE_CHECKING:
@@ -35,7 +34,6 @@ BM25Method = Literal["lucene", "robertson", "atire", "bm25l", "bm25+"]
 _METHODS: Final = ("lucene", "robertson", "atire", "bm25l", "bm25+")
 
 _TOKEN_PATTERN: Final = r"(?u)\b\w\w+\b"
-_INSTALL: Final = "pip install 'embedgate[local]'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,13 +224,7 @@ def _check_ids(label: str, ids: Sequence[str], texts: str, n: int) -> tuple[str,
 
 
 def _import(module: str, package: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingDependency(
-            f"BM25 needs the {package!r} package, which is not installed. "
-            f"Install it with: {_INSTALL}"
-        ) from exc
+    return import_optional(module, "local", package=package)
 
 
 def _dist_version(package: str) -> str | None:
