@@ -161,9 +161,9 @@ def swap_table(verdicts: Sequence[tuple[Verdict, PowerReport]], *, decimals: int
     legend = (
         f"Non-inferiority against {first.baseline} on {first.metric}: H1 Δ > "
         f"-{first.margin:g} (Δ = candidate - baseline), {first.test_description}, "
-        f"seed {first.seed}; {iv.description}; MDE = the smallest true shortfall from the "
-        f"margin this set detects with {verdicts[0][1].power:.0%} power at "
-        f"α = {first.alpha:g}. "  # noqa: RUF001
+        f"seed {first.seed}; {iv.description}; MDE: the claim has "
+        f"{verdicts[0][1].power:.0%} power at α = {first.alpha:g} only when the true Δ is at "  # noqa: RUF001
+        f"least -{first.margin:g} + MDE. "
         "▲/▼: the interval lies above/below 0.\n\n"
     )
     rows = [
