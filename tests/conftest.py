@@ -18,10 +18,14 @@ _SECRET_VARS = (
 )
 
 
+#: Settings a developer or CI may export for the suite; tests choose their own.
+_SUITE_VARS = ("EMBEDGATE_DATASETS_ROOT", "EMBEDGATE_CACHE")
+
+
 @pytest.fixture(autouse=True)
 def _offline_and_keyless(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees a real key or reaches a hub; a test that needs a key plants a fake one."""
-    for var in _SECRET_VARS:
+    for var in (*_SECRET_VARS, *_SUITE_VARS):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
