@@ -45,6 +45,10 @@ from embedgate.retrieval.run import Run
 pytrec_eval = pytest.importorskip("pytrec_eval")
 ranx = pytest.importorskip("ranx")
 
+# ranx's numba kernels warn once, when first compiled in a fresh environment, about a cast
+# inside ranx ("unsafe cast from uint64 to int64"); it is ranx's, not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:unsafe cast from uint64 to int64:Warning")
+
 N_QUERIES, DEPTH, N_DOCS = 10_000, 100, 100_000
 GROUP = f"metrics: {N_QUERIES:,} queries x {DEPTH} results, 4 metrics"
 ROUNDS = 7
