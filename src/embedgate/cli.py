@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embedgate import __version__
-from embedgate.errors import EmbedgateError
+from embedgate.errors import ConfigError, EmbedgateError
 
 __all__ = ["main"]
 
@@ -53,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
     names = [s.name for s in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise EmbedgateError(
+        raise ConfigError(
             f"two models are named {', '.join(duplicates)}; name them apart with NAME=SPEC "
             "(for example 'minilm=st:all-MiniLM-L6-v2')."
         )
