@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import numpy.typing as npt
 
-from embedgate.retrieval.run import Run
+from embedgate.retrieval.run import Run, unique_ids
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -403,13 +403,7 @@ def _check_ids(
     out = tuple(ids)
     if len(out) != n:
         raise ValueError(f"{len(out)} {label} for {matrix} {shape}; give one id per row")
-    if len(set(out)) != n:
-        seen: set[str] = set()
-        for x in out:
-            if x in seen:
-                raise ValueError(f"{label} repeats {x!r}; ids must be unique")
-            seen.add(x)
-    return out
+    return unique_ids(label, out)
 
 
 def _positive_int(label: str, value: object) -> int:

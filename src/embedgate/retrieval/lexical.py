@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embedgate._optional import import_optional
-from embedgate.retrieval.run import Run
+from embedgate.retrieval.run import Run, unique_ids
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -214,13 +214,7 @@ def _check_ids(label: str, ids: Sequence[str], texts: str, n: int) -> tuple[str,
     out = tuple(ids)
     if len(out) != n:
         raise ValueError(f"{len(out)} {label} for {n} {texts}; give one id per text")
-    if len(set(out)) != n:
-        seen: set[str] = set()
-        for x in out:
-            if x in seen:
-                raise ValueError(f"{label} repeats {x!r}; ids must be unique")
-            seen.add(x)
-    return out
+    return unique_ids(label, out)
 
 
 def _import(module: str, package: str) -> Any:

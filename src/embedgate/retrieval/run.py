@@ -17,7 +17,19 @@ import numpy.typing as npt
 
 from embedgate.errors import DatasetError
 
-__all__ = ["Run", "trec_order"]
+__all__ = ["Run", "trec_order", "unique_ids"]
+
+
+def unique_ids(label: str, ids: Sequence[str]) -> tuple[str, ...]:
+    """``ids`` as a tuple; a repeated id is a ValueError naming it (``label`` says which ids)."""
+    out = tuple(ids)
+    if len(set(out)) != len(out):
+        seen: set[str] = set()
+        for x in out:
+            if x in seen:
+                raise ValueError(f"{label} repeats {x!r}; ids must be unique")
+            seen.add(x)
+    return out
 
 
 def trec_order(doc_ids: Sequence[str], scores: npt.ArrayLike) -> npt.NDArray[np.intp]:
