@@ -33,6 +33,7 @@ from embedgate.retrieval.dense import exact_search
 
 __all__ = [
     "DEFAULT_METRICS",
+    "MAIN_METRICS",
     "RESULTS_SCHEMA",
     "Evaluation",
     "Progress",
@@ -51,6 +52,18 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "success@1",
 )
 
+#: The score each task type is ranked by (as MTEB's ``main_score``), when it was computed.
+MAIN_METRICS: Mapping[str, str] = MappingProxyType(
+    {
+        "retrieval": "ndcg@10",
+        "reranking": "map",
+        "sts": "spearman",
+        "classification": "accuracy",
+        "clustering": "v_measure",
+        "bitext": "accuracy",
+    }
+)
+
 #: ``progress(stage, done, total)``; stages are ``"documents"`` and ``"queries"``.
 Progress = Callable[[str, int, int], None]
 
@@ -63,8 +76,13 @@ class Evaluation:
         model: the model's short name.
         info: what the model is (dimensions, parameters, ...).
         dataset: the dataset's name; ``fingerprint`` identifies its content.
-        per_query: ``{metric key: {query id: score}}`` (keys like ``"ndcg@10"``) for every
-            evaluated query, in dataset order. Means are derived from it, never stored apart.
+        per_query: ``{metric key: {item id: score}}`` (keys like ``"ndcg@10"``) for every
+            evaluated item (a query; for other task types a pair, a text or a seeded run), in
+            dataset order. Means are derived from it, never stored apart, and each metric's mean
+            is its value on the dataset, so paired tests apply to every task type.
+        task: the task type (``"retrieval"``, ``"sts"``, ...; see `MAIN_METRICS`).
+        summary: whole-set figures that are not a mean of per-item scores (macro-F1, the
+            spread over seeds, ...); reported, never tested.
         k: the search depth.
         counts: documents, queries, judgements.
         timings: seconds per stage (never in snapshots).
@@ -87,6 +105,8 @@ class Evaluation:
     run: Run | None = field(default=None, repr=False, compare=False)
     created: str = ""
     usage: Mapping[str, Any] = field(default_factory=dict)
+    task: str = "retrieval"
+    summary: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         frozen = {m: MappingProxyType(dict(s)) for m, s in self.per_query.items()}
@@ -95,6 +115,12 @@ class Evaluation:
     @property
     def metrics(self) -> tuple[str, ...]:
         return tuple(self.per_query)
+
+    @property
+    def main_metric(self) -> str:
+        """The metric this evaluation is ranked by: its task's, else the first computed."""
+        main = MAIN_METRICS.get(self.task)
+        return main if main in self.per_query else next(iter(self.per_query))
 
     @property
     def query_ids(self) -> tuple[str, ...]:
@@ -129,6 +155,7 @@ class Evaluation:
             "schema": RESULTS_SCHEMA,
             "embedgate_version": __version__,
             "created": self.created,
+            "task": self.task,
             "model": {"name": self.model, "info": self.info.to_dict()},
             "dataset": {"name": self.dataset, "fingerprint": self.fingerprint, "split": self.split},
             "k": self.k,
@@ -140,6 +167,7 @@ class Evaluation:
             "timings": dict(self.timings),
             "cache": {role: dict(c) for role, c in self.cache.items()},
             "usage": dict(self.usage),
+            "summary": dict(self.summary),
         }
 
     @classmethod
@@ -164,6 +192,8 @@ class Evaluation:
                 cache=data.get("cache", {}),
                 created=data.get("created", ""),
                 usage=data.get("usage", {}),
+                task=data.get("task", "retrieval"),
+                summary=data.get("summary", {}),
             )
         except (KeyError, TypeError) as exc:
             raise ResultsError(

@@ -1,9 +1,4 @@
-"""The command-line front end: ``embedgate run`` (compare, lint and report follow).
-
-A thin layer over the library calls the pytest plugin also makes: it parses arguments, shows
-progress on stderr, prints tables on stdout and turns `EmbedgateError` into a one-line message
-and exit status 2.
-"""
+"""``embedgate run`` and ``embedgate compare``: evaluate models, then judge a swap."""
 
 from __future__ import annotations
 
@@ -11,13 +6,11 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
-from embedgate import __version__
-from embedgate.errors import ConfigError, EmbedgateError
+from embedgate.errors import ConfigError
 
-__all__ = ["main"]
+__all__ = ["register"]
 
 DEFAULT_CACHE = Path(".embedgate") / "cache.sqlite"
 
@@ -49,6 +42,9 @@ def _run(args: argparse.Namespace) -> int:
     from embedgate.report import results_table
     from embedgate.specs import parse_model_spec
 
+    if args.k < 1:
+        raise ConfigError(f"--k must be at least 1, not {args.k}.")
+    models_dir = args.models_dir or Path(args.cache).parent / "models"
     specs = [parse_model_spec(s) for s in args.model]
     names = [s.name for s in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -71,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     with EmbeddingCache(args.cache) as cache:
         for spec in specs:
             print(f"model {spec.name}: loading {spec.provider}:{spec.model}", file=sys.stderr)
-            model = load_model(spec, models_dir=args.models_dir)
+            model = load_model(spec, models_dir=models_dir)
             kwargs = {"metrics": metrics} if metrics else {}
             evaluation = evaluate_model(
                 spec.name,
@@ -130,13 +126,8 @@ def _compare(args: argparse.Namespace) -> int:
     return 0 if swap.verdict.passed else 1
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="embedgate",
-        description="Evaluate embedding models on your own golden dataset.",
-    )
-    parser.add_argument("--version", action="version", version=f"embedgate {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``run`` and ``compare`` commands."""
 
     run = sub.add_parser(
         "run",
@@ -200,28 +191,3 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=0, help="seed of the resampling")
     compare.add_argument("--json", action="store_true", help="print the full result as JSON")
     compare.set_defaults(handler=_compare)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``embedgate`` console script."""
-    args = _parser().parse_args(argv)
-    if getattr(args, "k", 1) < 1:
-        print("embedgate: error: --k must be at least 1", file=sys.stderr)
-        return 2
-    if getattr(args, "models_dir", "") is None:
-        args.models_dir = Path(args.cache).parent / "models"
-    try:
-        return int(args.handler(args))
-    except EmbedgateError as exc:
-        print(f"embedgate: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(
-            "embedgate: interrupted; every batch embedded so far is in the cache.", file=sys.stderr
-        )
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
