@@ -119,7 +119,7 @@ class Evaluation:
     @property
     def main_metric(self) -> str:
         """The metric this evaluation is ranked by: its task's, else the first computed."""
-        main = MAIN_METRICS.get(self.task)
+        main = MAIN_METRICS.get(self.task, "")
         return main if main in self.per_query else next(iter(self.per_query))
 
     @property
