@@ -231,11 +231,12 @@ def _embed(
     role: Role,
     cache: EmbeddingCache,
     progress: Progress | None,
+    send: Callable[[Sequence[str], Role], np.ndarray],
 ) -> tuple[np.ndarray, CacheStats]:
     identity = model.identity()
     report = None if progress is None else (lambda done, total: progress(role.value, done, total))
     return embed_with_cache(
-        lambda batch: model.embed(batch, role),
+        lambda batch: send(batch, role),
         texts,
         cache=cache,
         fingerprint=fingerprint_identity(identity),
@@ -275,6 +276,7 @@ def evaluate_model(
     usage_before = _usage(model)
     timings: dict[str, float] = {}
     cache_counts: dict[str, dict[str, int]] = {}
+    sent: dict[Role, set[str]] = {Role.DOCUMENT: set(), Role.QUERY: set()}
     start = time.perf_counter()
     if isinstance(model, LexicalModel):
         run = model.search(
@@ -284,10 +286,18 @@ def evaluate_model(
     else:
         if cache is None:
             raise ValueError("a dense model needs an embedding cache")
-        doc_vectors, doc_stats = _embed(model, dataset.doc_texts, Role.DOCUMENT, cache, progress)
+        def send(batch: Sequence[str], role: Role) -> np.ndarray:
+            sent[role].update(batch)
+            return model.embed(batch, role)
+
+        doc_vectors, doc_stats = _embed(
+            model, dataset.doc_texts, Role.DOCUMENT, cache, progress, send
+        )
         timings["embed_documents_s"] = time.perf_counter() - start
         mark = time.perf_counter()
-        query_vectors, query_stats = _embed(model, dataset.query_texts, Role.QUERY, cache, progress)
+        query_vectors, query_stats = _embed(
+            model, dataset.query_texts, Role.QUERY, cache, progress, send
+        )
         timings["embed_queries_s"] = time.perf_counter() - mark
         mark = time.perf_counter()
         run = exact_search(
@@ -305,6 +315,9 @@ def evaluate_model(
                 "misses": stats.misses,
                 "embedded": stats.embedded,
             }
+    usage = _usage_since(usage_before, _usage(model))
+    if usage and not isinstance(model, LexicalModel):
+        usage |= _cache_savings(model, dataset, sent, usage.get("price_per_million_usd"))
     mark = time.perf_counter()
     per_query = evaluate(run, dataset.qrels, specs, query_ids=dataset.query_ids)
     timings["metrics_s"] = time.perf_counter() - mark
@@ -329,7 +342,7 @@ def evaluate_model(
         cache=cache_counts,
         run=run,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        usage=_usage_since(usage_before, _usage(model)),
+        usage=usage,
     )
 
 
@@ -350,4 +363,30 @@ def _usage_since(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
 
     return {
         key: value - before[key] if counter(key, value) else value for key, value in after.items()
+    }
+
+
+def _cache_savings(
+    model: object, dataset: RetrievalDataset, sent: Mapping[Role, set[str]], price: float | None
+) -> dict[str, Any]:
+    """What the cache saved an API model: the distinct texts it answered, priced.
+
+    Each distinct text is paid for once without a cache too, so the saving is the distinct
+    texts of each role that were not sent, counted as the adapter would count them.
+    """
+    estimate = getattr(model, "estimate_tokens", None)
+    if not callable(estimate):
+        return {}
+    tokens = texts = 0
+    method = ""
+    for role, role_texts in ((Role.DOCUMENT, dataset.doc_texts), (Role.QUERY, dataset.query_texts)):
+        answered = sorted(set(role_texts) - sent[role])
+        counted, method = estimate(answered)
+        tokens += counted
+        texts += len(answered)
+    return {
+        "cache_saved_texts": texts,
+        "cache_saved_tokens": tokens,
+        "cache_saved_tokens_counted_as": method,
+        "cache_saved_cost_usd": None if price is None else tokens / 1e6 * price,
     }

@@ -160,6 +160,7 @@ def test_api_models_run_through_the_loopback_server_then_from_the_cache_without_
         first = read_results(tmp_path / "out" / "small")
         assert first.usage["requests"] >= 2
         assert first.usage["estimated_cost_usd"] > 0
+        assert first.usage["cache_saved_texts"] == first.usage["cache_saved_tokens"] == 0
         gemini_means = read_results(tmp_path / "out" / "gemini").means
 
         monkeypatch.delenv("OPENAI_API_KEY")
@@ -167,6 +168,17 @@ def test_api_models_run_through_the_loopback_server_then_from_the_cache_without_
         assert main(args) == 0
         assert server.request_count == sent
     out = capsys.readouterr()
+    # What the cache saved, priced independently: every distinct text of each role, counted
+    # in UTF-8 bytes (the adapters' stated upper bound on tokens) at the given price.
+    dataset = load_dataset(FIXTURE)
+    distinct = [set(dataset.doc_texts), set(dataset.query_texts)]
+    assert "the cache saved ~$" in out.err
+    saved = read_results(tmp_path / "out" / "small").usage
+    assert saved["requests"] == 0
+    assert saved["cache_saved_texts"] == sum(map(len, distinct))
+    assert saved["cache_saved_tokens"] == sum(len(t.encode()) for s in distinct for t in s)
+    assert saved["cache_saved_tokens_counted_as"] == "utf8-bytes"
+    assert saved["cache_saved_cost_usd"] == pytest.approx(saved["cache_saved_tokens"] * 0.02e-6)
     again = read_results(tmp_path / "out" / "gemini")
     assert again.embedded() == 0
     assert again.means == gemini_means

@@ -7,8 +7,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from embedgate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from embedgate.evaluation import Evaluation
 
 __all__ = ["register"]
 
@@ -79,17 +83,26 @@ def _run(args: argparse.Namespace) -> int:
                 **kwargs,
             )
             evaluation.write(out / spec.name)
-            embedded = evaluation.embedded()
-            print(
-                f"model {spec.name}: {evaluation.timings['total_s']:.1f}s, "
-                f"embedded {embedded} texts, cache hits "
-                f"{sum(c.get('hits', 0) for c in evaluation.cache.values())}",
-                file=sys.stderr,
-            )
+            print(f"model {spec.name}: {_spent(evaluation)}", file=sys.stderr)
             evaluations.append(evaluation)
     print(results_table(evaluations), end="")
     print(f"results written to {out}/<model>/results.json and run.trec", file=sys.stderr)
     return 0
+
+
+def _spent(evaluation: Evaluation) -> str:
+    """One line on what an evaluation cost: time, texts embedded, and money for API models."""
+    hits = sum(c.get("hits", 0) for c in evaluation.cache.values())
+    line = (
+        f"{evaluation.timings['total_s']:.1f}s, embedded {evaluation.embedded()} texts, "
+        f"cache hits {hits}"
+    )
+    usage = evaluation.usage
+    if usage.get("estimated_cost_usd") is not None:
+        line += f"; spent ~${usage['estimated_cost_usd']:.4f}"
+    if usage.get("cache_saved_cost_usd") is not None:
+        line += f", the cache saved ~${usage['cache_saved_cost_usd']:.4f}"
+    return line
 
 
 def _compare(args: argparse.Namespace) -> int:

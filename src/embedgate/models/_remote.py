@@ -649,6 +649,15 @@ class RemoteEmbedder:
         items = self._prepare(texts)
         return self._plan([i.tokens for i in items])
 
+    def estimate_tokens(self, texts: Sequence[str]) -> tuple[int, str]:
+        """What ``texts`` would cost in input tokens, and how they were counted.
+
+        Counts as a request would (after truncation; empty texts are free) with this
+        adapter's counter, so with the default ``utf8-bytes`` counter the figure is an upper
+        bound. Needs no key and sends nothing: it prices what the cache answered.
+        """
+        return sum(item.tokens for item in self._prepare(texts)), self._count().name
+
     def embed(self, texts: Sequence[str], role: Role) -> npt.NDArray[np.float32]:
         """Embed ``texts`` as ``role``: float32 ``(len(texts), dimensions)``, in order.
 

@@ -192,6 +192,15 @@ def test_texts_over_the_input_limit_are_cut_to_it_and_counted(
     assert "cut 2 text(s) to max_input_tokens=15" in caplog.text
 
 
+def test_estimate_tokens_prices_texts_as_a_request_would_without_sending(
+    server: LoopbackServer, make_openai: MakeOpenAI
+) -> None:
+    model = make_openai(max_input_tokens=15)
+    # 5 bytes; 40 bytes cut to 15; 20 two-byte characters cut to 7 (14 bytes); empty is free
+    assert model.estimate_tokens(["short", "x" * 40, "é" * 20, ""]) == (34, "utf8-bytes")
+    assert server.request_count == 0
+
+
 def test_truncate_error_refuses_long_texts_before_any_request(
     server: LoopbackServer, make_openai: MakeOpenAI, openai_key: str
 ) -> None:
