@@ -60,7 +60,7 @@ __all__ = [
     "load_config",
 ]
 
-_TASKS = ("retrieval",)
+_TASKS = ("retrieval", "reranking", "sts", "classification", "clustering", "bitext")
 # Wilcoxon is for superiority only: shifted by a margin it tests the pseudo-median, not the mean.
 _TESTS = ("randomization", "t")
 _TOP_KEYS = frozenset(

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from embedgate import __version__
-from embedgate.cache import CacheStats, EmbeddingCache, embed_with_cache
+from embedgate.cache import EmbeddingCache, embed_with_cache
 from embedgate.datasets import RetrievalDataset
 from embedgate.errors import ResultsError
 from embedgate.metrics import MetricSpec, evaluate, parse_metric
@@ -225,27 +225,77 @@ def read_results(path: Path | str) -> Evaluation:
     return Evaluation.from_dict(data, source=str(path))
 
 
-def _embed(
-    model: Embedder,
-    texts: Sequence[str],
-    role: Role,
-    cache: EmbeddingCache,
-    progress: Progress | None,
-    send: Callable[[Sequence[str], Role], np.ndarray],
-) -> tuple[np.ndarray, CacheStats]:
-    identity = model.identity()
-    report = None if progress is None else (lambda done, total: progress(role.value, done, total))
-    return embed_with_cache(
-        lambda batch: send(batch, role),
-        texts,
-        cache=cache,
-        fingerprint=fingerprint_identity(identity),
-        role=role.value,
-        batch_size=getattr(model, "batch_size", 64),
-        identity=identity,
-        progress=report,
-        plan=getattr(model, "plan_batches", None),  # API adapters: one request per batch
-    )
+class _Embedding:
+    """One model's embeddings through the cache, with what was asked, sent and found.
+
+    Called as ``embedding(texts, role)``; it keeps the cache counts per role (cumulative over
+    calls) and the distinct texts asked for and sent, from which `savings` prices what the
+    cache answered.
+    """
+
+    def __init__(self, model: Embedder, cache: EmbeddingCache, progress: Progress | None) -> None:
+        self.model = model
+        self.cache = cache
+        self.progress = progress
+        self.identity = model.identity()
+        self.fingerprint = fingerprint_identity(self.identity)
+        self.asked: dict[Role, set[str]] = {Role.DOCUMENT: set(), Role.QUERY: set()}
+        self.sent: dict[Role, set[str]] = {Role.DOCUMENT: set(), Role.QUERY: set()}
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def __call__(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        progress = self.progress
+        report = (
+            None if progress is None else (lambda done, total: progress(role.value, done, total))
+        )
+
+        def send(batch: Sequence[str]) -> np.ndarray:
+            self.sent[role].update(batch)
+            return self.model.embed(batch, role)
+
+        vectors, stats = embed_with_cache(
+            send,
+            texts,
+            cache=self.cache,
+            fingerprint=self.fingerprint,
+            role=role.value,
+            batch_size=getattr(self.model, "batch_size", 64),
+            identity=self.identity,
+            progress=report,
+            plan=getattr(self.model, "plan_batches", None),  # API adapters: one request per batch
+        )
+        self.asked[role].update(texts)
+        counts = self.counts.setdefault(_ROLE_NAMES[role], {"hits": 0, "misses": 0, "embedded": 0})
+        counts["hits"] += stats.hits
+        counts["misses"] += stats.misses
+        counts["embedded"] += stats.embedded
+        return vectors
+
+    def savings(self, price: float | None) -> dict[str, Any]:
+        """What the cache saved an API model: the distinct texts it answered, priced.
+
+        Each distinct text is paid for once without a cache too, so the saving is the
+        distinct texts of each role that were not sent, counted as the adapter counts them.
+        """
+        estimate = getattr(self.model, "estimate_tokens", None)
+        if not callable(estimate):
+            return {}
+        tokens = texts = 0
+        method = ""
+        for role, asked in self.asked.items():
+            answered = sorted(asked - self.sent[role])
+            counted, method = estimate(answered)
+            tokens += counted
+            texts += len(answered)
+        return {
+            "cache_saved_texts": texts,
+            "cache_saved_tokens": tokens,
+            "cache_saved_tokens_counted_as": method,
+            "cache_saved_cost_usd": None if price is None else tokens / 1e6 * price,
+        }
+
+
+_ROLE_NAMES = {Role.DOCUMENT: "documents", Role.QUERY: "queries"}
 
 
 def evaluate_model(
@@ -275,9 +325,8 @@ def evaluate_model(
     specs = [parse_metric(m) if isinstance(m, str) else m for m in metrics]
     usage_before = _usage(model)
     timings: dict[str, float] = {}
-    cache_counts: dict[str, dict[str, int]] = {}
-    sent: dict[Role, set[str]] = {Role.DOCUMENT: set(), Role.QUERY: set()}
     start = time.perf_counter()
+    embedding = None
     if isinstance(model, LexicalModel):
         run = model.search(
             dataset.doc_texts, dataset.doc_ids, dataset.query_texts, dataset.query_ids, k=k
@@ -286,18 +335,11 @@ def evaluate_model(
     else:
         if cache is None:
             raise ValueError("a dense model needs an embedding cache")
-        def send(batch: Sequence[str], role: Role) -> np.ndarray:
-            sent[role].update(batch)
-            return model.embed(batch, role)
-
-        doc_vectors, doc_stats = _embed(
-            model, dataset.doc_texts, Role.DOCUMENT, cache, progress, send
-        )
+        embedding = _Embedding(model, cache, progress)
+        doc_vectors = embedding(dataset.doc_texts, Role.DOCUMENT)
         timings["embed_documents_s"] = time.perf_counter() - start
         mark = time.perf_counter()
-        query_vectors, query_stats = _embed(
-            model, dataset.query_texts, Role.QUERY, cache, progress, send
-        )
+        query_vectors = embedding(dataset.query_texts, Role.QUERY)
         timings["embed_queries_s"] = time.perf_counter() - mark
         mark = time.perf_counter()
         run = exact_search(
@@ -309,15 +351,9 @@ def evaluate_model(
             name=name,
         )
         timings["search_s"] = time.perf_counter() - mark
-        for role, stats in (("documents", doc_stats), ("queries", query_stats)):
-            cache_counts[role] = {
-                "hits": stats.hits,
-                "misses": stats.misses,
-                "embedded": stats.embedded,
-            }
     usage = _usage_since(usage_before, _usage(model))
-    if usage and not isinstance(model, LexicalModel):
-        usage |= _cache_savings(model, dataset, sent, usage.get("price_per_million_usd"))
+    if usage and embedding is not None:
+        usage |= embedding.savings(usage.get("price_per_million_usd"))
     mark = time.perf_counter()
     per_query = evaluate(run, dataset.qrels, specs, query_ids=dataset.query_ids)
     timings["metrics_s"] = time.perf_counter() - mark
@@ -339,7 +375,7 @@ def evaluate_model(
             "judgements": dataset.n_judgements,
         },
         timings=timings,
-        cache=cache_counts,
+        cache={} if embedding is None else embedding.counts,
         run=run,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         usage=usage,
@@ -363,30 +399,4 @@ def _usage_since(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
 
     return {
         key: value - before[key] if counter(key, value) else value for key, value in after.items()
-    }
-
-
-def _cache_savings(
-    model: object, dataset: RetrievalDataset, sent: Mapping[Role, set[str]], price: float | None
-) -> dict[str, Any]:
-    """What the cache saved an API model: the distinct texts it answered, priced.
-
-    Each distinct text is paid for once without a cache too, so the saving is the distinct
-    texts of each role that were not sent, counted as the adapter would count them.
-    """
-    estimate = getattr(model, "estimate_tokens", None)
-    if not callable(estimate):
-        return {}
-    tokens = texts = 0
-    method = ""
-    for role, role_texts in ((Role.DOCUMENT, dataset.doc_texts), (Role.QUERY, dataset.query_texts)):
-        answered = sorted(set(role_texts) - sent[role])
-        counted, method = estimate(answered)
-        tokens += counted
-        texts += len(answered)
-    return {
-        "cache_saved_texts": texts,
-        "cache_saved_tokens": tokens,
-        "cache_saved_tokens_counted_as": method,
-        "cache_saved_cost_usd": None if price is None else tokens / 1e6 * price,
     }

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "embedgate: a case generated from the [tool.embedgate] configuration"
     )
+    config.addinivalue_line(
+        "markers",
+        "embedgate_tasks(*tasks): generate this test's cases only for datasets of these task "
+        "types (retrieval, reranking, sts, classification, clustering, bitext)",
+    )
     state = _State()
     config.stash[_STATE] = state
     try:
@@ -121,7 +126,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if suite is None:
         return []
     datasets = ", ".join(
-        d.name if d.available else f"{d.name} (absent: {d.path})" for d in suite.datasets
+        (d.name if d.task == "retrieval" else f"{d.name} [{d.task}]")
+        + ("" if d.available else f" (absent: {d.path})")
+        for d in suite.datasets
     )
     models = ", ".join(
         f"{m.name} (baseline)" if m.name == suite.baseline else m.name for m in suite.models
@@ -140,6 +147,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not wanted:
         return
     suite = _suite(metafunc.config)
+    marker = metafunc.definition.get_closest_marker("embedgate_tasks")
+    if marker is not None:
+        tasks = set(marker.args)
+        suite = replace(suite, datasets=tuple(d for d in suite.datasets if d.task in tasks))
     for name in wanted:
         values, ids = _parameters(suite, name)
         marks = [pytest.mark.embedgate]
@@ -271,7 +282,8 @@ def _cases(suite: SuiteConfig, models: Sequence[ModelSpec]) -> Iterator[Case]:
     """Each model on each dataset, datasets outer, in configuration order."""
     for dataset in suite.datasets:
         for model in models:
-            yield Case(model, dataset)
+            if model.supports(dataset.task):
+                yield Case(model, dataset)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

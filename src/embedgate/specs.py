@@ -77,6 +77,11 @@ class ModelSpec:
             )
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
+    def supports(self, task: str) -> bool:
+        """Whether this model can do ``task``: BM25 ranks documents and has no vectors, so it
+        does retrieval only; every embedding model does every task type."""
+        return task == "retrieval" or self.provider != "bm25"
+
     @property
     def is_api(self) -> bool:
         """True for models that call a remote provider (and so need a key or the cache)."""

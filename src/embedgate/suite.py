@@ -200,14 +200,14 @@ class SuiteStore:
             if config.baseline is None:
                 raise ValueError("no baseline is configured to compare candidates against")
             raw: dict[tuple[str, str], SwapVerdict] = {}
-            for dataset in (d.name for d in config.datasets if d.available):
-                for model in (m.name for m in config.candidates):
+            for dataset in (d for d in config.datasets if d.available):
+                for model in (m.name for m in config.candidates if m.supports(dataset.task)):
                     try:
-                        base = self.evaluation(config.baseline, dataset)
-                        cand = self.evaluation(model, dataset)
+                        base = self.evaluation(config.baseline, dataset.name)
+                        cand = self.evaluation(model, dataset.name)
                     except (MissingDependency, MissingCredentials):
                         continue  # outside the family; its test skips with the reason
-                    raw[(model, dataset)] = swap_verdict(
+                    raw[(model, dataset.name)] = swap_verdict(
                         base, cand, config.compare, seed=config.seed
                     )
             corrected = correct([v.verdict for v in raw.values()]) if raw else ()
