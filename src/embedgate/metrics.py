@@ -74,11 +74,14 @@ if TYPE_CHECKING:
     from embedgate.retrieval.run import Run
 
 __all__ = [
+    "TASK_METRICS",
     "CompiledQrels",
     "MetricSpec",
     "RelevanceMatrix",
     "average_precision",
     "evaluate",
+    "metric_key",
+    "metric_label",
     "ndcg",
     "parse_metric",
     "precision",
@@ -87,6 +90,7 @@ __all__ = [
     "relevance_matrix",
     "success",
     "supported_metrics",
+    "task_metrics",
 ]
 
 Scores = npt.NDArray[np.float64]
@@ -825,3 +829,60 @@ def evaluate(
             scores.setflags(write=False)
             results[spec.key] = scores
     return results
+
+
+#: The per-item metrics of the other task types (computed by `embedgate.tasks`), main metric
+#: first; all greater-is-better. Reranking's are ranking metrics over each query's candidates.
+TASK_METRICS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "reranking": ("map", "mrr@10"),
+        "sts": ("spearman", "pearson"),
+        "classification": ("accuracy", "knn_accuracy"),
+        "clustering": ("v_measure",),
+        "bitext": ("accuracy",),
+    }
+)
+
+_TASK_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "spearman": "Spearman",
+        "pearson": "Pearson",
+        "accuracy": "Accuracy",
+        "knn_accuracy": "k-NN accuracy",
+        "v_measure": "V-measure",
+    }
+)
+
+
+def task_metrics(task: str) -> tuple[str, ...] | None:
+    """The metric keys a task type computes; ``None`` for retrieval (any ranking metric)."""
+    return TASK_METRICS.get(task)
+
+
+def metric_label(key: str) -> str:
+    """The display name of any metric key: ``"ndcg@10" -> "nDCG@10"``, ``"v_measure" ->
+    "V-measure"``; an unknown key is shown as it is.
+
+    Example:
+        >>> metric_label("ndcg@10"), metric_label("spearman")
+        ('nDCG@10', 'Spearman')
+    """
+    if key in _TASK_LABELS:
+        return _TASK_LABELS[key]
+    try:
+        return parse_metric(key).label
+    except MetricError:
+        return key
+
+
+def metric_key(name: str) -> str:
+    """The key of a metric given by key or label: ``"nDCG@10" -> "ndcg@10"``,
+    ``"V-measure" -> "v_measure"``; an unknown name is returned as it is."""
+    folded = name.strip().lower()
+    for key, label in _TASK_LABELS.items():
+        if folded in (key, label.lower()):
+            return key
+    try:
+        return parse_metric(name).key
+    except MetricError:
+        return name

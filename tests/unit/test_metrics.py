@@ -15,6 +15,8 @@ from embedgate.metrics import (
     CompiledQrels,
     MetricSpec,
     evaluate,
+    metric_key,
+    metric_label,
     parse_metric,
     relevance_matrix,
     supported_metrics,
@@ -435,3 +437,21 @@ def test_docstring_examples_hold() -> None:
     failures, tried = doctest.testmod(embedgate.metrics, optionflags=doctest.ELLIPSIS)
     assert tried > 0
     assert failures == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "label"),
+    [
+        ("nDCG@10", "ndcg@10", "nDCG@10"),
+        ("map", "map", "MAP"),
+        ("mrr@10", "mrr@10", "MRR@10"),
+        ("Spearman", "spearman", "Spearman"),
+        ("V-measure", "v_measure", "V-measure"),
+        ("knn_accuracy", "knn_accuracy", "k-NN accuracy"),
+        ("no-such-metric", "no-such-metric", "no-such-metric"),
+    ],
+)
+def test_metric_key_and_label_read_each_other_back(name: str, key: str, label: str) -> None:
+    assert metric_key(name) == key
+    assert metric_label(key) == label
+    assert metric_key(metric_label(key)) == key

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from embedgate import __version__
-from embedgate.cli import golden, run
+from embedgate.cli import golden, report, run
 from embedgate.errors import EmbedgateError
 
 __all__ = ["main"]
@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"embedgate {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (run, golden):
+    for module in (run, golden, report):
         module.register(sub)
     return parser
 

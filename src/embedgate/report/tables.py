@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from embedgate.evaluation import Evaluation
-from embedgate.metrics import parse_metric
+from embedgate.metrics import metric_key, metric_label
 from embedgate.stats import PowerReport, Verdict
 
 __all__ = [
     "dataset_table",
     "format_score",
     "markdown_table",
-    "overall_table",
     "results_table",
     "significance_mark",
     "swap_table",
@@ -79,13 +78,13 @@ def results_table(
         return f"{format_score(e.mean(key), decimals)} {mark}".rstrip()
 
     rows = [[e.model, *(cell(e, m) for m in keys)] for e in evaluations]
-    return markdown_table(["model", *(parse_metric(m).label for m in keys)], rows)
+    return markdown_table(["model", *(metric_label(m) for m in keys)], rows)
 
 
 def dataset_table(
     dataset: str,
     evaluations: Sequence[Evaluation],
-    metrics: Sequence[str],
+    metrics: Sequence[str] | None,
     *,
     swaps: Sequence[tuple[Verdict, PowerReport]] = (),
     decimals: int = 4,
@@ -98,44 +97,20 @@ def dataset_table(
     """
     first = evaluations[0]
     counts = first.counts
-    heading = (
-        f"## {dataset} ({first.split})\n\n"
-        f"{counts.get('queries', 0)} queries, {counts.get('documents', 0)} documents, "
-        f"fingerprint {first.fingerprint[:16]}, depth k = {first.k}.\n\n"
-    )
-    marks = {
-        (v.candidate, parse_metric(v.metric or "").key): significance_mark(v) for v, _ in swaps
-    }
+    if first.task == "retrieval":
+        size = (
+            f"{counts.get('queries', 0)} queries, {counts.get('documents', 0)} documents, "
+            f"fingerprint {first.fingerprint[:16]}, depth k = {first.k}."
+        )
+        heading = f"## {dataset} ({first.split})\n\n{size}\n\n"
+    else:
+        size = f"{counts.get('items', 0)} items, fingerprint {first.fingerprint[:16]}."
+        heading = f"## {dataset} ({first.task}, {first.split})\n\n{size}\n\n"
+    marks = {(v.candidate, metric_key(v.metric or "")): significance_mark(v) for v, _ in swaps}
     table = results_table(evaluations, metrics, decimals=decimals, marks=marks)
     if not swaps:
         return heading + table
     return heading + table + "\n" + swap_table(swaps, decimals=decimals)
-
-
-def overall_table(
-    by_dataset: Mapping[str, Sequence[Evaluation]], metric: str, *, decimals: int = 4
-) -> str:
-    """Models as rows, one column per dataset and their mean, for one metric.
-
-    The mean is over the datasets a model has results on; a missing result shows as ``-``.
-    """
-    label = parse_metric(metric).label
-    datasets = list(by_dataset)
-    models = list(dict.fromkeys(e.model for evals in by_dataset.values() for e in evals))
-    score = {(e.model, d): e.mean(metric) for d, evals in by_dataset.items() for e in evals}
-    rows = []
-    for model in models:
-        values = [score.get((model, d)) for d in datasets]
-        present = [v for v in values if v is not None]
-        mean = sum(present) / len(present) if present else None
-        rows.append(
-            [
-                model,
-                *("-" if v is None else format_score(v, decimals) for v in values),
-                "-" if mean is None else format_score(mean, decimals),
-            ]
-        )
-    return f"## {label} by dataset\n\n" + markdown_table(["model", *datasets, "mean"], rows)
 
 
 def significance_mark(verdict: Verdict) -> str:

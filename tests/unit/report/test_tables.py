@@ -6,7 +6,6 @@ from embedgate.report.tables import (
     dataset_table,
     format_score,
     markdown_table,
-    overall_table,
     significance_mark,
 )
 from embedgate.stats import non_inferiority, power_report
@@ -65,15 +64,3 @@ def test_a_significantly_worse_candidate_is_marked_down_in_both_tables() -> None
     )
     assert "| b     | 0.5500 ▼ |" in table
     assert "| b         | 40 | 0.8500 |         0.5500 | -0.3000 ▼ | [-0.3000, -0.3000] |" in table
-
-
-def test_the_overall_table_shows_a_missing_result_as_a_dash_and_averages_the_rest() -> None:
-    table = overall_table(
-        {
-            "x": [evaluation("a", "x", [1.0]), evaluation("b", "x", [0.5])],
-            "y": [evaluation("a", "y", [0.0])],
-        },
-        "ndcg@10",
-    )
-    assert "| a     | 1.0000 | 0.0000 | 0.5000 |" in table
-    assert "| b     | 0.5000 |      - | 0.5000 |" in table
