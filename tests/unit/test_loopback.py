@@ -198,7 +198,7 @@ def test_gemini_answers_a_bad_key_with_400_api_key_invalid(server: LoopbackServe
 
 
 def test_an_unknown_path_is_404(server: LoopbackServer) -> None:
-    assert post(server, "/v1/chat/completions", {})[0] == 404
+    assert post(server, "/v1/completions", {})[0] == 404
 
 
 # -- faults -----------------------------------------------------------------------------------

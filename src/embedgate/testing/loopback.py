@@ -1,4 +1,4 @@
-"""A loopback embedding server that speaks the OpenAI and Gemini wire formats.
+"""A loopback embedding and chat server that speaks the OpenAI and Gemini wire formats.
 
 The API adapters are tested through the real ``openai`` and ``google-genai`` SDKs against
 this server on ``127.0.0.1``, so no test needs a network or a key, and every fault a provider
@@ -11,11 +11,19 @@ Endpoints::
     POST /v1/embeddings                                  OpenAI (and OpenAI-compatible servers)
     POST /{version}/models/{model}:batchEmbedContents    Gemini, one embedding per request item
     POST /{version}/models/{model}:embedContent          Gemini, one content
+    POST /v1/chat/completions                            OpenAI chat (the golden-set builder)
+    POST /{version}/models/{model}:generateContent       Gemini chat (the golden-set builder)
 
 Vectors are deterministic and text-dependent: a standard normal draw seeded by the sha256 of
 (api, model, task type, text), L2-normalized at the model's full size. A smaller size keeps
 the leading components (Matryoshka); OpenAI re-normalizes them, Gemini does not, as the real
 services do. ``vector()`` gives the exact vector a request would get, for assertions.
+
+Chat replies are deterministic and depend on the prompt (see `LoopbackServer.chat_text`):
+queries made of the longest words of the passage the prompt quotes, in the JSON shape the
+golden-set builder asks for, so a build through this server is reproducible and its queries
+are answerable from their passages. The same faults apply to the chat endpoints, plus
+``not_json`` (a reply whose text is not the JSON asked for, as a careless model writes).
 
 Keys: an OpenAI request must carry ``Authorization: Bearer <openai_key>`` (401 otherwise) and
 a Gemini request ``x-goog-api-key: <gemini_key>`` (400 ``API_KEY_INVALID`` otherwise, as
@@ -88,6 +96,7 @@ FAULT_KINDS: Final[Mapping[str, str]] = MappingProxyType(
         "nan": "200 with a NaN in the first vector",
         "unauthorized": "401 whatever the key",
         "echo_key": "400 whose message quotes the key it received (a leaky proxy)",
+        "not_json": "200 whose chat reply text is prose, not JSON (chat endpoints)",
     }
 )
 
@@ -97,7 +106,7 @@ _OPENAI_MAX_INPUT_TOKENS: Final = 8192
 _GEMINI_MAX_BATCH: Final = 100
 _GEMINI_PATH: Final = re.compile(
     r"^/(?P<version>v\d+(?:alpha|beta)?\d*)/models/(?P<model>[^/:]+):"
-    r"(?P<method>batchEmbedContents|embedContent)$"
+    r"(?P<method>batchEmbedContents|embedContent|generateContent)$"
 )
 _SECRET_HEADERS: Final = frozenset({"authorization", "x-goog-api-key", "api-key", "cookie"})
 
@@ -129,6 +138,7 @@ class RecordedRequest:
         authorized: whether the key matched.
         fault: the injected fault kind, if one hit this request.
         status: the status code sent; ``None`` when the connection was reset.
+        endpoint: ``"embeddings"`` or ``"chat"``; a chat request's `texts` hold its prompt.
     """
 
     index: int
@@ -141,6 +151,7 @@ class RecordedRequest:
     authorized: bool
     fault: str | None
     status: int | None
+    endpoint: str = "embeddings"
 
     @property
     def batch_size(self) -> int:
@@ -344,7 +355,59 @@ class LoopbackServer:
     @property
     def embedded_texts(self) -> list[str]:
         """Texts of requests answered with 200 and no fault: what a provider would bill."""
-        return [t for r in self.requests if r.status == 200 and r.fault is None for t in r.texts]
+        return [
+            t
+            for r in self.requests
+            if r.status == 200 and r.fault is None and r.endpoint == "embeddings"
+            for t in r.texts
+        ]
+
+    @property
+    def chat_prompts(self) -> list[str]:
+        """Prompts of chat requests answered with 200 and no fault: what a provider would bill."""
+        return [
+            r.texts[0]
+            for r in self.requests
+            if r.status == 200 and r.fault is None and r.endpoint == "chat" and r.texts
+        ]
+
+    # -- chat -------------------------------------------------------------------------------
+
+    def chat_text(self, prompt: str) -> str:
+        """The reply text the chat endpoints give ``prompt``: JSON ``{"queries": [...]}``.
+
+        The passage is what the prompt holds between ``<<<`` and ``>>>`` (else the whole
+        prompt); the count comes from "Write N", the languages from "Languages: en, de"
+        (default 3 queries in English). Query ``i`` joins three of the passage's longest
+        words (ranked by length, then by a hash, so the choice is stable), in a question, a
+        keyword or a problem form and a template of its language; the fourth query of a reply
+        quotes the passage's first eight words, so the copy filter has something to catch.
+        """
+        passage = _between(prompt, "<<<", ">>>")
+        count_match = re.search(r"Write (\d+)", prompt)
+        count = int(count_match.group(1)) if count_match else 3
+        langs_match = re.search(r"Languages: ([A-Za-z, _-]+)", prompt)
+        langs = (
+            [x.strip() for x in langs_match.group(1).split(",") if x.strip()]
+            if langs_match
+            else ["en"]
+        ) or ["en"]
+        tokens = re.findall(r"[^\W\d_]+", passage)
+        words = list(dict.fromkeys(t.lower() for t in tokens if len(t) >= 5))
+        if not words:
+            words = list(dict.fromkeys(t.lower() for t in tokens)) or ["nothing"]
+        words.sort(key=lambda w: (-len(w), hashlib.sha256(w.encode()).hexdigest()))
+        queries = []
+        for i in range(count):
+            lang = langs[i % len(langs)]
+            if i == 3 and len(tokens) >= 8:
+                text, form = " ".join(tokens[:8]), "copy"
+            else:
+                a, b, c = (words[(2 * i + j) % len(words)] for j in range(3))
+                form = _FORMS[i % len(_FORMS)]
+                text = _TEMPLATES.get(lang, _TEMPLATES["en"])[form].format(a=a, b=b, c=c)
+            queries.append({"text": text, "lang": lang, "form": form, "difficulty": _LEVELS[i % 3]})
+        return json.dumps({"queries": queries}, ensure_ascii=False)
 
     # -- vectors ----------------------------------------------------------------------------
 
@@ -412,6 +475,11 @@ class LoopbackServer:
         except json.JSONDecodeError:
             payload = None
         gemini = _GEMINI_PATH.match(path)
+        chat = path == "/v1/chat/completions" or (
+            gemini is not None and gemini["method"] == "generateContent"
+        )
+        if chat and isinstance(payload, dict):
+            return self._handle_chat(index, path, lower, safe_headers, payload, gemini)
         if path == "/v1/embeddings" and isinstance(payload, dict):
             api: Api = "openai"
             model, texts, params = _parse_openai(payload)
@@ -451,6 +519,137 @@ class LoopbackServer:
             status=reply.status,
         )
         return record, reply
+
+    def _handle_chat(
+        self,
+        index: int,
+        path: str,
+        lower: Mapping[str, str],
+        safe_headers: Mapping[str, str],
+        payload: Mapping[str, Any],
+        gemini: re.Match[str] | None,
+    ) -> tuple[RecordedRequest, _Reply]:
+        api: Api
+        if gemini is None:
+            api = "openai"
+            model, prompt, params = _parse_openai_chat(payload)
+            auth = lower.get("authorization", "")
+            key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+            authorized = self.openai_key is None or key == self.openai_key
+        else:
+            api = "gemini"
+            model = gemini["model"]
+            prompt, params = _parse_gemini_chat(payload)
+            key = lower.get("x-goog-api-key", "")
+            authorized = self.gemini_key is None or key == self.gemini_key
+        fault = self._next_fault(index) if authorized else None
+        if not authorized:
+            reply = _unauthorized(api, key)
+        elif fault is not None:
+            reply = self._chat_faulty(api, fault, model, prompt, key)
+        else:
+            reply = self._chat_reply(api, model, prompt, self.chat_text(prompt))
+        record = RecordedRequest(
+            index=index,
+            api=api,
+            path=path,
+            model=model,
+            texts=(prompt,),
+            params=MappingProxyType(params),
+            headers=MappingProxyType(dict(safe_headers)),
+            authorized=authorized,
+            fault=fault.kind if fault is not None else None,
+            status=reply.status,
+            endpoint="chat",
+        )
+        return record, reply
+
+    def _chat_reply(self, api: Api, model: str, prompt: str, text: str | None) -> _Reply:
+        """A 200 chat reply carrying ``text``; ``None`` gives one with no choice at all."""
+        tokens_in, tokens_out = _token_count(prompt), _token_count(text or "")
+        if api == "openai":
+            choices = (
+                []
+                if text is None
+                else [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "stop",
+                    }
+                ]
+            )
+            return _json_reply(
+                200,
+                {
+                    "id": "chatcmpl-loopback",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": model,
+                    "choices": choices,
+                    "usage": {
+                        "prompt_tokens": tokens_in,
+                        "completion_tokens": tokens_out,
+                        "total_tokens": tokens_in + tokens_out,
+                    },
+                },
+            )
+        candidates = (
+            []
+            if text is None
+            else [
+                {
+                    "content": {"role": "model", "parts": [{"text": text}]},
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ]
+        )
+        return _json_reply(
+            200,
+            {
+                "candidates": candidates,
+                "usageMetadata": {
+                    "promptTokenCount": tokens_in,
+                    "candidatesTokenCount": tokens_out,
+                    "totalTokenCount": tokens_in + tokens_out,
+                },
+                "modelVersion": model,
+            },
+        )
+
+    def _chat_faulty(self, api: Api, fault: Fault, model: str, prompt: str, key: str) -> _Reply:
+        kind = fault.kind
+        if kind == "reset":
+            return _Reply(None)
+        if kind == "timeout":
+            reply = self._chat_reply(api, model, prompt, self.chat_text(prompt))
+            reply.delay = fault.delay
+            return reply
+        if kind in {"rate_limit", "server_error", "unavailable", "status", "unauthorized"}:
+            status = {
+                "rate_limit": 429,
+                "server_error": 500,
+                "unavailable": 503,
+                "unauthorized": 401,
+            }.get(kind, fault.status or 500)
+            return _status_error(api, status, fault.retry_after)
+        if kind == "echo_key":
+            message = f"proxy rejected the request carrying key {key!r}"
+            if api == "openai":
+                return _json_reply(400, {"error": {"message": message, "type": "proxy"}})
+            return _gemini_error(400, "INVALID_ARGUMENT", message)
+        if kind == "malformed_json":
+            head = b'{"id": "chatcmpl-loopback", "object": "chat.completion", "choices": [{"ind'
+            if api == "gemini":
+                head = b'{"candidates": [{"content": {"role": "model", "parts": [{"te'
+            return _Reply(200, head, {"Content-Type": "application/json"})
+        if kind == "not_json":
+            return self._chat_reply(
+                api, model, prompt, "Sure! Here are some search queries you could try."
+            )
+        # short, wrong_dimensions, nan: a well-formed reply that holds no answer.
+        return self._chat_reply(api, model, prompt, None)
 
     def _vectors(
         self, api: Api, model: str, texts: Sequence[str], params: Mapping[str, Any]
@@ -602,6 +801,13 @@ class LoopbackServer:
             if api == "openai":
                 return _json_reply(400, {"error": {"message": message, "type": "proxy"}})
             return _gemini_error(400, "INVALID_ARGUMENT", message)
+        if kind == "not_json":
+            # A chat fault; an embedding request gets a normal answer.
+            return (
+                self._openai(model, texts, params)
+                if api == "openai"
+                else self._gemini(model, texts, params, method)
+            )
         if kind == "malformed_json":
             head = b'{"object": "list", "data": [{"object": "embedding", "index": 0, "embe'
             if api == "gemini":
@@ -635,6 +841,85 @@ def _parse_openai(payload: Mapping[str, Any]) -> tuple[str, list[str], dict[str,
         "encoding_format": payload.get("encoding_format", "float"),
     }
     return str(payload.get("model", "")), texts, params
+
+
+_FORMS: Final = ("question", "keywords", "problem")
+_LEVELS: Final = ("easy", "medium", "hard")
+_TEMPLATES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        "en": {
+            "question": "how do {a} and {b} work with {c}?",
+            "keywords": "{a} {b} {c}",
+            "problem": "my {a} has a problem with {b} {c}",
+        },
+        "de": {
+            "question": "wie funktionieren {a} und {b} mit {c}?",
+            "keywords": "{a} {b} {c}",
+            "problem": "Problem mit {a} bei {b} {c}",
+        },
+        "es": {
+            "question": "¿cómo funcionan {a} y {b} con {c}?",
+            "keywords": "{a} {b} {c}",
+            "problem": "tengo un problema con {a} en {b} {c}",
+        },
+    }
+)
+
+
+def _between(text: str, start: str, end: str) -> str:
+    head = text.find(start)
+    tail = text.rfind(end)
+    if head < 0 or tail < head:
+        return text
+    return text[head + len(start) : tail]
+
+
+def _message_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def _parse_openai_chat(payload: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    messages = payload.get("messages")
+    messages = messages if isinstance(messages, list) else []
+    prompt = "\n".join(
+        _message_text(m.get("content"))
+        for m in messages
+        if isinstance(m, dict) and m.get("role") == "user"
+    )
+    system = [
+        _message_text(m.get("content"))
+        for m in messages
+        if isinstance(m, dict) and m.get("role") in ("system", "developer")
+    ]
+    params = {
+        "temperature": payload.get("temperature"),
+        "response_format": payload.get("response_format"),
+        "system": "\n".join(system) or None,
+    }
+    return str(payload.get("model", "")), prompt, params
+
+
+def _parse_gemini_chat(payload: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    contents = payload.get("contents")
+    contents = contents if isinstance(contents, list) else []
+    prompt = "\n".join(
+        _content_text(c)
+        for c in contents
+        if isinstance(c, dict) and c.get("role", "user") == "user"
+    )
+    config = payload.get("generationConfig")
+    config = config if isinstance(config, dict) else {}
+    system = payload.get("systemInstruction")
+    params = {
+        "temperature": config.get("temperature"),
+        "response_mime_type": config.get("responseMimeType"),
+        "system": _content_text(system) if isinstance(system, dict) else None,
+    }
+    return prompt, params
 
 
 def _content_text(content: Any) -> str:
