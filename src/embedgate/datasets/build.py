@@ -10,9 +10,9 @@ The flow (``embedgate golden build`` and ``embedgate golden export`` are thin wr
 **Reading.** ``.md``/``.markdown`` (front matter dropped, markup stripped, the first ``#``
 heading is the title), ``.txt`` (the first line is the title when a blank line follows it)
 and ``.html``/``.htm`` (stdlib `html.parser`; scripts and styles dropped, ``<title>`` or the
-first ``<h1>`` is the title). PDF is not read: no PDF library ships with embedgate, so a PDF is
-listed as skipped with the advice to convert it (``pdftotext``); adding a dependency for it is
-a decision for the project, not for this module. Files must be UTF-8.
+first ``<h1>`` is the title) and ``.pdf`` (pypdf, from the ``golden`` extra: its text layer,
+page by page; the document's title metadata, else the file name, is the title; a scanned PDF
+with no text layer is skipped with the reason). Text files must be UTF-8.
 
 **Splitting.** Passages are windows of ``passage_tokens`` tokens that overlap by ``overlap``
 tokens; each keeps its document id, its index in the document and its character and token
@@ -69,6 +69,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
+from embedgate._optional import import_optional
 from embedgate.datasets._io import (
     check_id,
     check_unknown_keys,
@@ -79,7 +80,7 @@ from embedgate.datasets._io import (
 )
 from embedgate.datasets.loaders import load_dataset
 from embedgate.datasets.types import RetrievalDataset
-from embedgate.errors import DatasetError
+from embedgate.errors import DatasetError, MissingDependency
 
 __all__ = [
     "PROMPT_VERSION",
@@ -129,6 +130,7 @@ _FORMATS: Final[Mapping[str, str]] = {
     ".text": "text",
     ".html": "html",
     ".htm": "html",
+    ".pdf": "pdf",
 }
 _CJK: Final = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN: Final = re.compile(
@@ -183,7 +185,7 @@ class SourceDocument:
         path: the path relative to the folder, with ``/``.
         title: the document's title (heading, ``<title>``, or the file name).
         text: the plain text passages are cut from.
-        format: ``markdown``, ``text`` or ``html``.
+        format: ``markdown``, ``text``, ``html`` or ``pdf``.
         sha256: the hash of the file's bytes, for the card.
     """
 
@@ -200,7 +202,8 @@ def read_documents(folder: Path | str) -> tuple[list[SourceDocument], list[tuple
 
     Returns:
         ``(documents, skipped)``; ``skipped`` holds ``(relative path, why)`` for files of
-        other types (PDF included). Hidden files and folders are ignored.
+        other types, and PDFs without a text layer (or without pypdf installed). Hidden files
+        and folders are ignored.
 
     Raises:
         DatasetError: the folder does not exist, holds no readable document, a file is not
@@ -224,23 +227,27 @@ def read_documents(folder: Path | str) -> tuple[list[SourceDocument], list[tuple
         fmt = _FORMATS.get(path.suffix.lower())
         if fmt is None:
             why = (
-                "PDF is not read (no PDF library ships with embedgate); convert it to text, "
-                "e.g. `pdftotext FILE.pdf FILE.txt`"
-                if path.suffix.lower() == ".pdf"
-                else f"{path.suffix or 'no suffix'} is not a document type embedgate reads "
-                "(.md, .txt, .html)"
+                f"{path.suffix or 'no suffix'} is not a document type embedgate reads "
+                "(.md, .txt, .html, .pdf)"
             )
             skipped.append((rel, why))
             continue
         raw = path.read_bytes()
-        try:
-            source = raw.decode("utf-8").removeprefix("\ufeff")
-        except UnicodeDecodeError as exc:
-            raise DatasetError(
-                f"is not UTF-8 text (byte {exc.start}). Save it as UTF-8 and build again.",
-                path=path,
-            ) from None
-        title, text = _PARSERS[fmt](source)
+        if fmt == "pdf":
+            try:
+                title, text = _read_pdf(path)
+            except (MissingDependency, ValueError) as exc:
+                skipped.append((rel, str(exc)))
+                continue
+        else:
+            try:
+                source = raw.decode("utf-8").removeprefix("\ufeff")
+            except UnicodeDecodeError as exc:
+                raise DatasetError(
+                    f"is not UTF-8 text (byte {exc.start}). Save it as UTF-8 and build again.",
+                    path=path,
+                ) from None
+            title, text = _PARSERS[fmt](source)
         doc_id = _slug(rel)
         if doc_id in owners:
             raise DatasetError(
@@ -261,8 +268,8 @@ def read_documents(folder: Path | str) -> tuple[list[SourceDocument], list[tuple
     if not documents:
         seen = f" Skipped: {'; '.join(f'{p} ({w})' for p, w in skipped[:3])}." if skipped else ""
         raise DatasetError(
-            "holds no document to build from: looked for .md, .markdown, .txt, .html and .htm "
-            f"files.{seen}",
+            "holds no document to build from: looked for .md, .markdown, .txt, .html, .htm and "
+            f".pdf files.{seen}",
             path=root,
         )
     return documents, skipped
@@ -320,6 +327,26 @@ def _parse_markdown(source: str) -> tuple[str, str]:
 def _inline_markdown(text: str) -> str:
     text = _MD_EMPHASIS.sub("", _MD_LINK.sub(r"\1", text))
     return _MD_ITALIC.sub(r"\1", text)
+
+
+def _read_pdf(path: Path) -> tuple[str, str]:
+    """A PDF's title metadata and its text layer, pages separated by blank lines.
+
+    Raises:
+        MissingDependency: pypdf is not installed.
+        ValueError: the file is not a readable PDF, or has no text layer; the message says why.
+    """
+    pypdf = import_optional("pypdf", "golden")
+    try:
+        reader = pypdf.PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = str((reader.metadata or {}).get("/Title") or "").strip()
+    except pypdf.errors.PyPdfError as exc:
+        raise ValueError(f"not a readable PDF ({exc}); re-export it") from None
+    text = _clean_lines("\n\n".join(pages).replace("\r\n", "\n").split("\n"))
+    if not text:
+        raise ValueError("the PDF has no text layer (a scan?); OCR it first")
+    return title, text
 
 
 def _parse_text(source: str) -> tuple[str, str]:

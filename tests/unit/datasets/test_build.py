@@ -64,11 +64,19 @@ def test_markdown_text_and_html_are_read_with_titles_and_without_markup(tmp_path
         "<html><head><title>Page &amp; co</title><style>p{}</style></head><body><h1>Page &amp; "
         "co</h1><p>First&nbsp;para.</p><script>var x = 1;</script><p>Second para.</p></body>",
     )
-    write(tmp_path, "manual.pdf", b"%PDF-1.4")
+    write(tmp_path, "manual.pdf", tiny_pdf("Hold the power button for ten seconds.", "Manual"))
+    write(tmp_path, "broken.pdf", b"%PDF-1.4")
+    write(tmp_path, "blank.pdf", tiny_pdf("", "Scanned"))
     write(tmp_path, ".hidden/secret.md", "# hidden\n")
     docs, skipped = read_documents(tmp_path)
     by_id = {d.id: d for d in docs}
-    assert sorted(by_id) == ["guide-start", "notes", "page"]
+    assert sorted(by_id) == ["guide-start", "manual", "notes", "page"]
+    manual = by_id["manual"]
+    assert (manual.title, manual.text, manual.format) == (
+        "Manual",
+        "Hold the power button for ten seconds.",
+        "pdf",
+    )
     start = by_id["guide-start"]
     assert (start.title, start.format) == ("Start here", "markdown")
     assert start.text == "See the docs and bold code.\nNext\nitem one"
@@ -81,8 +89,35 @@ def test_markdown_text_and_html_are_read_with_titles_and_without_markup(tmp_path
     assert "var x" not in page.text
     assert "p{}" not in page.text
     assert page.text == "First para.\n\nSecond para."
-    assert [p for p, _ in skipped] == ["manual.pdf"]
-    assert "pdftotext" in skipped[0][1]
+    reasons = dict(skipped)
+    assert sorted(reasons) == ["blank.pdf", "broken.pdf"]
+    assert "no text layer" in reasons["blank.pdf"]
+    assert "not a readable PDF" in reasons["broken.pdf"]
+
+
+def tiny_pdf(text: str, title: str) -> bytes:
+    """A one-page PDF 1.4 with ``text`` in Helvetica (written here; pypdf only reads it)."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode() if text else b""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Title (%s) >>" % title.encode(),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
 
 
 def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
