@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from embedgate.config import SuiteConfig
+from embedgate.datasets import RetrievalDataset
 from embedgate.evaluation import Evaluation
 from embedgate.metrics import parse_metric
 from embedgate.retrieval import Run
@@ -42,14 +43,16 @@ def test_model_clears_its_thresholds(
         pytest.fail("\n\n".join(failures), pytrace=False)
 
 
-def test_every_judged_query_is_scored(
+def test_every_judged_query_or_item_is_scored(
     embedgate_case: Case, embedgate_evaluation: Evaluation, embedgate_store: SuiteStore
 ) -> None:
     dataset = embedgate_store.dataset(embedgate_case.dataset.name)
-    assert embedgate_evaluation.query_ids == dataset.query_ids
+    items = dataset.query_ids if isinstance(dataset, RetrievalDataset) else dataset.item_ids
+    assert embedgate_evaluation.query_ids == items
     assert embedgate_evaluation.fingerprint == dataset.fingerprint
 
 
+@pytest.mark.embedgate_tasks("retrieval")
 def test_per_query_scores_equal_trec_eval_on_the_run_file(
     embedgate_case: Case,
     embedgate_evaluation: Evaluation,
@@ -60,7 +63,9 @@ def test_per_query_scores_equal_trec_eval_on_the_run_file(
     pytrec_eval = pytest.importorskip("pytrec_eval")
     assert embedgate_evaluation.run is not None
     run = Run.read_trec(embedgate_evaluation.run.write_trec(tmp_path / "run.trec"))
-    qrels = embedgate_store.dataset(embedgate_case.dataset.name).qrels_dict()
+    dataset = embedgate_store.dataset(embedgate_case.dataset.name)
+    assert isinstance(dataset, RetrievalDataset)
+    qrels = dataset.qrels_dict()
     specs = [parse_metric(m) for m in embedgate_evaluation.metrics]
     measures = {spec.trec_eval_measure for spec in specs}
     trec = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run.to_dict())

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from embedgate.config import SuiteConfig
+from embedgate.datasets import RetrievalDataset
 from embedgate.models import LexicalModel, Role
 from embedgate.retrieval.dense import exact_search, normalize
 from embedgate.specs import ModelSpec
@@ -22,8 +23,8 @@ SAMPLE = 256
 
 
 def _sample_dataset(config: SuiteConfig) -> str:
-    """The first available dataset of the suite (the fixture golden set here)."""
-    return next(d.name for d in config.datasets if d.available)
+    """The first available retrieval dataset of the suite (the fixture golden set here)."""
+    return next(d.name for d in config.datasets if d.available and d.task == "retrieval")
 
 
 def test_encoding_throughput(
@@ -33,6 +34,7 @@ def test_encoding_throughput(
     benchmark: Any,
 ) -> None:
     dataset = embedgate_store.dataset(_sample_dataset(embedgate_config))
+    assert isinstance(dataset, RetrievalDataset)
     texts = list(dataset.doc_texts[:SAMPLE])
     if embedgate_model.is_api:
         pytest.skip("an API model's throughput is the provider's and costs money to measure")

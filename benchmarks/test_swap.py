@@ -1,11 +1,11 @@
 """Swap gates: every candidate is not worse than the baseline by more than the stated margin.
 
 One family per session: every candidate against the baseline on every available dataset, on
-``[tool.embedgate.compare] metric``, Holm-corrected together. A failure prints the verdict as
-a sentence (test, n, the difference with its interval, raw and adjusted p, alpha), what the
-golden set can
-detect, and the queries that lost most. Swaps known to fail are listed in
-``known_failures`` and run as strict xfails.
+``[tool.embedgate.compare] metric`` for retrieval and on each other task type's main metric
+(Spearman for STS, accuracy for classification, ...), Holm-corrected together. A failure
+prints the verdict as a sentence (test, n, the difference with its interval, raw and adjusted
+p, alpha), what the golden set can detect, and the items that lost most. Swaps known to fail
+are listed in ``known_failures`` and run as strict xfails.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from embedgate.config import SuiteConfig
+from embedgate.metrics import metric_key
 from embedgate.suite import Case, SuiteStore, lost_most
 
 
@@ -35,7 +36,7 @@ def test_candidate_is_not_worse_than_the_baseline(
         swap.power.sentence(),
         *lost_most(
             embedgate_store.evaluation(model, dataset),
-            embedgate_config.compare.metric,
+            metric_key(swap.verdict.metric or embedgate_config.compare.metric),
             embedgate_store.dataset(dataset),
             embedgate_store.evaluation(baseline, dataset),
         ),

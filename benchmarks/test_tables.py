@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from embedgate.config import DatasetSpec, SuiteConfig
-from embedgate.report.tables import dataset_table, overall_table
-from embedgate.suite import SuiteStore
+from embedgate.report.tables import dataset_table
+from embedgate.suite import SuiteStore, leaderboard
 
 
 def test_dataset_table(
@@ -27,20 +27,22 @@ def test_dataset_table(
         for (_, dataset), swap in embedgate_store.swaps().items()
         if dataset == embedgate_dataset.name
     ]
-    table = dataset_table(
-        embedgate_dataset.name, evaluations, embedgate_config.metrics, swaps=swaps
-    )
+    # Retrieval datasets show the configured metrics; others every metric their task computes.
+    metrics = embedgate_config.metrics if embedgate_dataset.task == "retrieval" else None
+    table = dataset_table(embedgate_dataset.name, evaluations, metrics, swaps=swaps)
     assert table == table_snapshot
 
 
-def test_overall_table(
+def test_leaderboard(
     embedgate_store: SuiteStore, embedgate_config: SuiteConfig, table_snapshot: Any
 ) -> None:
+    """The MTEB-style leaderboard over every dataset of the suite (Borda rank, means, marks)."""
     if not embedgate_config.complete:
-        pytest.skip("the overall table covers the whole suite; models or datasets were selected")
+        pytest.skip("the leaderboard covers the whole suite; models or datasets were selected")
     absent = [d.name for d in embedgate_config.datasets if not d.available]
     if absent:
-        pytest.skip(f"the overall table needs every dataset; absent here: {', '.join(absent)}")
-    by_dataset = {d.name: embedgate_store.evaluations(d.name) for d in embedgate_config.datasets}
-    table = overall_table(by_dataset, embedgate_config.metrics[0])
-    assert table == table_snapshot
+        pytest.skip(f"the leaderboard needs every dataset; absent here: {', '.join(absent)}")
+    evaluations = [
+        e for d in embedgate_config.datasets for e in embedgate_store.evaluations(d.name)
+    ]
+    assert leaderboard(embedgate_config, evaluations) == table_snapshot

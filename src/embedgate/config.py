@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from embedgate.errors import ConfigError, MetricError
-from embedgate.metrics import parse_metric
+from embedgate.metrics import TASK_METRICS, parse_metric, task_metrics
 from embedgate.specs import ModelSpec, parse_model_spec
 
 __all__ = [
@@ -60,6 +60,18 @@ __all__ = [
     "load_config",
 ]
 
+
+def _is_ranking_metric(name: str) -> bool:
+    try:
+        parse_metric(name)
+    except MetricError:
+        return False
+    return True
+
+
+_TASK_METRIC_KEYS = frozenset(m for keys in TASK_METRICS.values() for m in keys)
+#: metrics that only other task types compute; every other metric name is a ranking metric
+_TASK_ONLY = frozenset(m for m in _TASK_METRIC_KEYS if not _is_ranking_metric(m))
 _TASKS = ("retrieval", "reranking", "sts", "classification", "clustering", "bitext")
 # Wilcoxon is for superiority only: shifted by a margin it tests the pseudo-median, not the mean.
 _TESTS = ("randomization", "t")
@@ -178,8 +190,16 @@ class SuiteConfig:
         return max(rules, key=lambda t: t.specificity, default=None)
 
     def thresholds_for(self, model: str, dataset: str) -> tuple[Threshold, ...]:
-        """One rule per metric: the most specific that applies."""
-        metrics = dict.fromkeys(t.metric for t in self.thresholds)
+        """One rule per metric the dataset's task computes: the most specific that applies.
+
+        A rule on a metric of another task type (``ndcg@10`` on an STS dataset) does not apply.
+        """
+        computed = task_metrics(self.dataset(dataset).task)
+        metrics = dict.fromkeys(
+            t.metric
+            for t in self.thresholds
+            if (t.metric in computed if computed is not None else t.metric not in _TASK_ONLY)
+        )
         found = (self.threshold(model, dataset, m) for m in metrics)
         return tuple(t for t in found if t is not None)
 
@@ -323,9 +343,11 @@ def _list(table: Mapping[str, Any], key: str, where: str, default: list[Any]) ->
     return value
 
 
-def _metric(name: Any, where: str) -> str:
+def _metric(name: Any, where: str, *, any_task: bool = False) -> str:
     if not isinstance(name, str):
         raise ConfigError(f"{where}: metric {name!r} is not a string such as 'ndcg@10'.")
+    if any_task and name.strip().lower() in _TASK_METRIC_KEYS:
+        return name.strip().lower()
     try:
         return parse_metric(name).key
     except MetricError as exc:
@@ -430,7 +452,7 @@ def _thresholds(entries: Any, models: set[str], datasets: set[str]) -> tuple[Thr
             )
         rules.append(
             Threshold(
-                metric=_metric(entry["metric"], here),
+                metric=_metric(entry["metric"], here, any_task=True),
                 min=_float(entry["min"], f"{here} min", -1e9, 1e9),
                 model=model,
                 dataset=dataset,

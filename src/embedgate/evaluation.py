@@ -18,26 +18,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from embedgate import __version__
 from embedgate.cache import EmbeddingCache, embed_with_cache
 from embedgate.datasets import RetrievalDataset
-from embedgate.errors import ResultsError
+from embedgate.errors import ConfigError, ResultsError
 from embedgate.metrics import MetricSpec, evaluate, parse_metric
 from embedgate.models import Embedder, LexicalModel, ModelInfo, Role, fingerprint_identity
 from embedgate.retrieval import Run
 from embedgate.retrieval.dense import exact_search
 
+if TYPE_CHECKING:
+    from embedgate.datasets.tasks import TaskDataset
+
 __all__ = [
     "DEFAULT_METRICS",
     "MAIN_METRICS",
     "RESULTS_SCHEMA",
+    "CachedEmbedding",
     "Evaluation",
     "Progress",
     "evaluate_model",
+    "evaluate_task_model",
     "read_results",
 ]
 
@@ -225,12 +230,14 @@ def read_results(path: Path | str) -> Evaluation:
     return Evaluation.from_dict(data, source=str(path))
 
 
-class _Embedding:
+class CachedEmbedding:
     """One model's embeddings through the cache, with what was asked, sent and found.
 
-    Called as ``embedding(texts, role)``; it keeps the cache counts per role (cumulative over
-    calls) and the distinct texts asked for and sent, from which `savings` prices what the
-    cache answered.
+    Called as ``embedding(texts, role)``: vectors are keyed by the model's identity, the role
+    and the text, so every front end that embeds through it (evaluation, the golden-set lint
+    and builder) shares what the others paid for. It keeps the cache counts per role
+    (cumulative over calls) and the distinct texts asked for and sent, from which `savings`
+    prices what the cache answered.
     """
 
     def __init__(self, model: Embedder, cache: EmbeddingCache, progress: Progress | None) -> None:
@@ -242,6 +249,7 @@ class _Embedding:
         self.asked: dict[Role, set[str]] = {Role.DOCUMENT: set(), Role.QUERY: set()}
         self.sent: dict[Role, set[str]] = {Role.DOCUMENT: set(), Role.QUERY: set()}
         self.counts: dict[str, dict[str, int]] = {}
+        self.seconds = 0.0
 
     def __call__(self, texts: Sequence[str], role: Role) -> np.ndarray:
         progress = self.progress
@@ -253,6 +261,7 @@ class _Embedding:
             self.sent[role].update(batch)
             return self.model.embed(batch, role)
 
+        start = time.perf_counter()
         vectors, stats = embed_with_cache(
             send,
             texts,
@@ -264,12 +273,17 @@ class _Embedding:
             progress=report,
             plan=getattr(self.model, "plan_batches", None),  # API adapters: one request per batch
         )
+        self.seconds += time.perf_counter() - start
         self.asked[role].update(texts)
         counts = self.counts.setdefault(_ROLE_NAMES[role], {"hits": 0, "misses": 0, "embedded": 0})
         counts["hits"] += stats.hits
         counts["misses"] += stats.misses
         counts["embedded"] += stats.embedded
         return vectors
+
+    def for_role(self, role: Role) -> Callable[[Sequence[str]], np.ndarray]:
+        """``texts -> vectors`` in one role, for code that embeds one kind of text."""
+        return lambda texts: self(texts, role)
 
     def savings(self, price: float | None) -> dict[str, Any]:
         """What the cache saved an API model: the distinct texts it answered, priced.
@@ -335,7 +349,7 @@ def evaluate_model(
     else:
         if cache is None:
             raise ValueError("a dense model needs an embedding cache")
-        embedding = _Embedding(model, cache, progress)
+        embedding = CachedEmbedding(model, cache, progress)
         doc_vectors = embedding(dataset.doc_texts, Role.DOCUMENT)
         timings["embed_documents_s"] = time.perf_counter() - start
         mark = time.perf_counter()
@@ -379,6 +393,67 @@ def evaluate_model(
         run=run,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         usage=usage,
+    )
+
+
+def evaluate_task_model(
+    name: str,
+    model: Embedder | LexicalModel,
+    dataset: TaskDataset,
+    *,
+    cache: EmbeddingCache,
+    seed: int,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Evaluate one embedding model on a dataset of another task type (STS, bitext, ...).
+
+    Texts are embedded through the cache in the query role (symmetric tasks embed every text
+    alike; the query side is E5's convention for them), reranking candidates in the document
+    role; the evaluator of ``dataset.task`` (see `embedgate.tasks`) scores every item, seeded
+    by ``seed``.
+
+    Raises:
+        ConfigError: ``model`` is lexical (BM25 has no vectors for these tasks).
+    """
+    from embedgate.tasks import evaluate_task
+
+    if isinstance(model, LexicalModel):
+        raise ConfigError(
+            f"{name} is a lexical model; it ranks documents and has no embeddings for the "
+            f"{dataset.task} dataset {dataset.name}. Use it on retrieval datasets only."
+        )
+    usage_before = _usage(model)
+    embedding = CachedEmbedding(model, cache, progress)
+    start = time.perf_counter()
+    scores = evaluate_task(
+        dataset,
+        embedding.for_role(Role.QUERY),
+        seed=seed,
+        embed_candidates=embedding.for_role(Role.DOCUMENT),  # reranking: asymmetric, as search
+    )
+    total = time.perf_counter() - start
+    usage = _usage_since(usage_before, _usage(model))
+    if usage:
+        usage |= embedding.savings(usage.get("price_per_million_usd"))
+    return Evaluation(
+        model=name,
+        info=model.info,
+        dataset=dataset.name,
+        fingerprint=dataset.fingerprint,
+        split=getattr(dataset, "split", ""),
+        per_query=scores.per_item,
+        k=0,
+        counts={"items": len(dataset.item_ids)},
+        timings={
+            "embed_s": embedding.seconds,
+            "evaluate_s": total - embedding.seconds,
+            "total_s": total,
+        },
+        cache=embedding.counts,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        usage=usage,
+        task=dataset.task,
+        summary=dict(scores.summary),
     )
 
 

@@ -31,10 +31,10 @@ import pytest
 from embedgate.config import DatasetSpec, SuiteConfig, find_config, load_config
 from embedgate.errors import EmbedgateError, MissingCredentials, MissingDependency
 from embedgate.evaluation import Evaluation, read_results
-from embedgate.report.tables import dataset_table, overall_table
+from embedgate.report.tables import dataset_table
 from embedgate.snapshot import MarkdownSnapshotExtension
 from embedgate.specs import ModelSpec
-from embedgate.suite import Case, SuiteStore
+from embedgate.suite import Case, SuiteStore, leaderboard
 
 __all__ = ["MarkdownSnapshotExtension"]
 
@@ -248,12 +248,11 @@ def pytest_terminal_summary(
     by_dataset: dict[str, list[Evaluation]] = {}
     for evaluation in evaluations:
         by_dataset.setdefault(evaluation.dataset, []).append(evaluation)
-    for dataset in (d.name for d in suite.datasets):
-        if dataset in by_dataset:
-            terminalreporter.write(
-                dataset_table(dataset, by_dataset[dataset], suite.metrics) + "\n"
-            )
-    terminalreporter.write(overall_table(by_dataset, suite.metrics[0]))
+    for spec in suite.datasets:
+        if spec.name in by_dataset:
+            metrics = suite.metrics if spec.task == "retrieval" else None
+            terminalreporter.write(dataset_table(spec.name, by_dataset[spec.name], metrics) + "\n")
+    terminalreporter.write(leaderboard(suite, evaluations))
 
 
 def _session_results(state: _State) -> list[Evaluation]:

@@ -18,10 +18,19 @@ import numpy as np
 from embedgate.cache import EmbeddingCache
 from embedgate.config import CompareSpec, DatasetSpec, SuiteConfig, Threshold
 from embedgate.datasets import RetrievalDataset, load_dataset
+from embedgate.datasets.tasks import (
+    BitextDataset,
+    ClassificationDataset,
+    RerankingDataset,
+    STSDataset,
+    TaskDataset,
+    load_task_dataset,
+)
 from embedgate.errors import MissingCredentials, MissingDependency
-from embedgate.evaluation import Evaluation, Progress, evaluate_model
-from embedgate.metrics import parse_metric
+from embedgate.evaluation import Evaluation, Progress, evaluate_model, evaluate_task_model
+from embedgate.metrics import metric_label, parse_metric
 from embedgate.models import Embedder, LexicalModel, load_model
+from embedgate.report.leaderboard import leaderboard_markdown
 from embedgate.report.tables import format_score
 from embedgate.specs import ModelSpec
 from embedgate.stats import PowerReport, Verdict, correct, non_inferiority, power_report
@@ -30,6 +39,8 @@ __all__ = [
     "Case",
     "SuiteStore",
     "SwapVerdict",
+    "item_texts",
+    "leaderboard",
     "lost_most",
     "swap_verdict",
     "threshold_failure",
@@ -63,8 +74,10 @@ def swap_verdict(
 
     Uncorrected: `SuiteStore.swaps` corrects the session's family with Holm.
     """
-    spec = parse_metric(compare.metric)
-    a, b = baseline.scores(spec.key), candidate.scores(spec.key)
+    # Retrieval is judged on the configured metric; other task types on their main metric.
+    key = parse_metric(compare.metric).key if baseline.task == "retrieval" else baseline.main_metric
+    label = metric_label(key)
+    a, b = baseline.scores(key), candidate.scores(key)
     if baseline.query_ids != candidate.query_ids:
         raise ValueError(
             f"{candidate.model} and {baseline.model} on {candidate.dataset} scored different "
@@ -76,11 +89,10 @@ def swap_verdict(
         margin=compare.margin,
         baseline=baseline.model,
         candidate=candidate.model,
-        metric=spec.label,
+        metric=label,
         dataset=candidate.dataset,
         test=compare.test,  # type: ignore[arg-type]
         alpha=compare.alpha,
-        higher_is_better=spec.greater_is_better,
         resamples=compare.resamples,
         seed=seed,
     )
@@ -91,9 +103,8 @@ def swap_verdict(
         margin=compare.margin,
         assumed_difference=0.0,
         alpha=compare.alpha,
-        higher_is_better=spec.greater_is_better,
         dataset=candidate.dataset,
-        metric=spec.label,
+        metric=label,
     )
     return SwapVerdict(verdict, power)
 
@@ -120,7 +131,7 @@ class SuiteStore:
         self._progress = progress
         self._cache: EmbeddingCache | None = None
         self._models: dict[str, Embedder | LexicalModel] = {}
-        self._datasets: dict[str, RetrievalDataset] = {}
+        self._datasets: dict[str, RetrievalDataset | TaskDataset] = {}
         self._evaluations: dict[tuple[str, str], Evaluation] = {}
         self._swaps: dict[tuple[str, str], SwapVerdict] | None = None
         #: cases this machine cannot evaluate (a missing extra or key) and why
@@ -132,10 +143,16 @@ class SuiteStore:
             self._cache = EmbeddingCache(self.config.cache)
         return self._cache
 
-    def dataset(self, name: str) -> RetrievalDataset:
+    def dataset(self, name: str) -> RetrievalDataset | TaskDataset:
+        """The loaded dataset: a `RetrievalDataset`, or for other task types a `TaskDataset`."""
         if name not in self._datasets:
             spec = self.config.dataset(name)
-            self._datasets[name] = load_dataset(spec.path, split=spec.split, name=name)
+            if spec.task == "retrieval":
+                self._datasets[name] = load_dataset(spec.path, split=spec.split, name=name)
+            else:
+                self._datasets[name] = load_task_dataset(
+                    spec.path, spec.task, split=spec.split, name=name
+                )
         return self._datasets[name]
 
     def model(self, name: str) -> Embedder | LexicalModel:
@@ -155,16 +172,27 @@ class SuiteStore:
         if key in self.unavailable:
             raise self.unavailable[key]
         if key not in self._evaluations:
+            data = self.dataset(dataset)
             try:
-                evaluation = evaluate_model(
-                    model,
-                    self.model(model),
-                    self.dataset(dataset),
-                    cache=self.cache,
-                    metrics=self.config.metrics,
-                    k=self.config.k,
-                    progress=self._progress,
-                )
+                if isinstance(data, RetrievalDataset):
+                    evaluation = evaluate_model(
+                        model,
+                        self.model(model),
+                        data,
+                        cache=self.cache,
+                        metrics=self.config.metrics,
+                        k=self.config.k,
+                        progress=self._progress,
+                    )
+                else:
+                    evaluation = evaluate_task_model(
+                        model,
+                        self.model(model),
+                        data,
+                        cache=self.cache,
+                        seed=self.config.seed,
+                        progress=self._progress,
+                    )
             except (MissingDependency, MissingCredentials) as exc:
                 self.unavailable[key] = exc
                 raise
@@ -180,8 +208,9 @@ class SuiteStore:
         key nor cached embeddings) are left out; `unavailable` says why.
         """
         names = self.config.model_names if models is None else models
+        task = self.config.dataset(dataset).task
         found = []
-        for name in names:
+        for name in (n for n in names if self.config.model(n).supports(task)):
             try:
                 found.append(self.evaluation(name, dataset))
             except (MissingDependency, MissingCredentials):
@@ -228,10 +257,17 @@ class SuiteStore:
             self._cache = None
 
 
+def leaderboard(config: SuiteConfig, evaluations: Sequence[Evaluation]) -> str:
+    """The suite's leaderboard: marks against its baseline at its alpha, seeded by its seed."""
+    return leaderboard_markdown(
+        evaluations, baseline=config.baseline, alpha=config.compare.alpha, seed=config.seed
+    )
+
+
 def threshold_failure(
     evaluation: Evaluation,
     threshold: Threshold,
-    dataset: RetrievalDataset,
+    dataset: RetrievalDataset | TaskDataset,
     *,
     baseline: Evaluation | None = None,
     worst: int = 5,
@@ -242,18 +278,18 @@ def threshold_failure(
     lost most: against the baseline when one is given (and is another model), else the
     lowest-scoring queries.
     """
-    spec = parse_metric(threshold.metric)
-    value = evaluation.mean(spec.key)
+    value = evaluation.mean(threshold.metric)
     if value >= threshold.min:
         return None
+    items = "queries" if evaluation.task in ("retrieval", "reranking") else "items"
     lines = [
-        f"{evaluation.model} on {evaluation.dataset}: {spec.label} = {format_score(value)} is "
-        f"below its threshold {format_score(threshold.min)} "
+        f"{evaluation.model} on {evaluation.dataset}: {metric_label(threshold.metric)} = "
+        f"{format_score(value)} is below its threshold {format_score(threshold.min)} "
         f"(short by {format_score(threshold.min - value)}; "
-        f"n = {len(evaluation.query_ids)} queries).",
+        f"n = {len(evaluation.query_ids)} {items}).",
     ]
     lines.extend(
-        lost_most(evaluation, spec.key, dataset, baseline, worst=worst, below=threshold.min)
+        lost_most(evaluation, threshold.metric, dataset, baseline, worst=worst, below=threshold.min)
     )
     return "\n".join(lines)
 
@@ -261,7 +297,7 @@ def threshold_failure(
 def lost_most(
     evaluation: Evaluation,
     metric: str,
-    dataset: RetrievalDataset,
+    dataset: RetrievalDataset | TaskDataset,
     baseline: Evaluation | None = None,
     *,
     worst: int = 5,
@@ -272,16 +308,17 @@ def lost_most(
     Without a baseline (or when the model is the baseline): the lowest-scoring queries, those
     under ``below`` only.
     """
-    spec = parse_metric(metric)
+    label = metric_label(metric)
     ids = list(evaluation.query_ids)
-    scores = evaluation.scores(spec.key)
-    texts = {q.id: q.text for q in dataset.queries}
+    scores = evaluation.scores(metric)
+    texts = item_texts(dataset)
+    what = "queries" if isinstance(dataset, RetrievalDataset | RerankingDataset) else "items"
     if baseline is not None and baseline.model != evaluation.model:
-        base = baseline.scores(spec.key)
+        base = baseline.scores(metric)
         diff = scores - base
         lines = [
-            f"Queries that lost most against the baseline {baseline.model} "
-            f"({spec.label}: {evaluation.model} vs {baseline.model}):"
+            f"{what.capitalize()} that lost most against the baseline {baseline.model} "
+            f"({label}: {evaluation.model} vs {baseline.model}):"
         ]
         lines.extend(
             f"  {ids[i]}: {format_score(scores[i])} vs {format_score(base[i])} "
@@ -290,13 +327,28 @@ def lost_most(
             if diff[i] < 0
         )
         return lines
-    lines = [f"Lowest-scoring queries ({spec.label}):"]
+    lines = [f"Lowest-scoring {what} ({label}):"]
     lines.extend(
         f"  {ids[i]}: {format_score(scores[i])}  {_clip(texts.get(ids[i], ''))}"
         for i in np.argsort(scores, kind="stable")[:worst].tolist()
         if scores[i] < below
     )
     return lines
+
+
+def item_texts(dataset: RetrievalDataset | TaskDataset) -> dict[str, str]:
+    """``{item id: text}`` for messages: a query, a text, a pair; empty for clustering runs."""
+    if isinstance(dataset, RetrievalDataset):
+        return {q.id: q.text for q in dataset.queries}
+    if isinstance(dataset, STSDataset):
+        return {p.id: f"{p.sentence1} | {p.sentence2}" for p in dataset.pairs}
+    if isinstance(dataset, ClassificationDataset):
+        return {t.id: t.text for t in dataset.test}
+    if isinstance(dataset, BitextDataset):
+        return {p.id: p.source for p in dataset.pairs}
+    if isinstance(dataset, RerankingDataset):
+        return {q.id: q.query for q in dataset.queries}
+    return {}
 
 
 def _clip(text: str, width: int = 70) -> str:

@@ -106,7 +106,10 @@ def test_a_datasets_root_given_on_the_command_line_wins(tmp_path: Path) -> None:
         ),
         ("[tool.embedgate.models.e5]\nbatch_size = 3\n", r"expected a table with spec ="),
         ('[tool.embedgate.datasets.x]\npath = "nowhere"\n', r"x\] path: .*nowhere is not a folder"),
-        ('[tool.embedgate.datasets.y]\npath = "faq"\ntask = "sts"\n', r"task = 'sts': supported"),
+        (
+            '[tool.embedgate.datasets.y]\npath = "faq"\ntask = "summary"\n',
+            r"task = 'summary': supported tasks are retrieval, reranking, sts",
+        ),
     ],
 )
 def test_bad_configuration_names_the_key_and_the_fix(

