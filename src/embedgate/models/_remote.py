@@ -1,8 +1,11 @@
 """What every API adapter shares: keys, batching, token counts, retries, rate limits, usage.
 
-`RemoteEmbedder` holds the whole request loop; an adapter (`embedgate.models.openai`,
-`embedgate.models.gemini`) supplies four things: the env vars its key may live in, how to build
-its SDK client, one request (texts in, rows of numbers out), and how its SDK's exceptions read.
+`RemoteAPI` holds what every adapter behind an API key needs, the chat adapters of
+`embedgate.models.chat` included: the key read on first use, the lazy SDK client, and the retry
+loop (`RemoteAPI._with_retries`). `RemoteEmbedder` builds the embedding request loop on it; an
+adapter (`embedgate.models.openai`, `embedgate.models.gemini`) supplies four things: the env
+vars its key may live in, how to build its SDK client, one request (texts in, rows of numbers
+out), and how its SDK's exceptions read.
 
 The loop, for each batch of one `embed` call::
 
@@ -48,7 +51,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -68,7 +71,7 @@ from embedgate.models.base import ModelInfo, Role
 from embedgate.models.pricing import PRICES_AS_OF, price_per_million
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 __all__ = [
     "ByteCounter",
@@ -76,6 +79,7 @@ __all__ = [
     "FakeClock",
     "MalformedReplyError",
     "RateLimiter",
+    "RemoteAPI",
     "RemoteEmbedder",
     "RetryPolicy",
     "SystemClock",
@@ -90,6 +94,7 @@ TruncatePolicy = Literal["truncate", "error", "none"]
 _TRUNCATE_POLICIES: Final = ("truncate", "error", "none")
 _TOKENIZERS: Final = ("bytes", "tiktoken")
 FailureKind = Literal["rate_limited", "transient", "malformed", "auth", "permanent"]
+_T = TypeVar("_T")
 
 
 # -- time -------------------------------------------------------------------------------------
@@ -411,10 +416,180 @@ _ERRORS: Final[Mapping[FailureKind, type[ProviderError]]] = {
 }
 
 
+# -- the request loop -------------------------------------------------------------------------
+
+
+class _LoopCounts(Protocol):
+    """The usage counters the retry loop moves."""
+
+    requests: int
+    retries: int
+    waited_s: float
+
+
+class RemoteAPI:
+    """An API behind a key: the key read on first use, the lazy SDK client, and the retry loop.
+
+    The base of `RemoteEmbedder` and of the chat adapters. Subclasses set `PROVIDER` and
+    `_NO_KEY_TAIL`; their ``__init__`` sets `_model`, `_label`, `_endpoint`, `_limiter` and
+    `_usage` and calls `_set_timeout_and_retries`; they implement `_key_env_vars`,
+    `_make_client` (which also sets `_sdk`), `_classify` and `_advice`.
+
+    Attributes:
+        clock: where waits happen; set a `FakeClock` in tests.
+        rng: the jitter source (a private `random.Random`; never the global one).
+        retry: the `RetryPolicy`.
+    """
+
+    PROVIDER: ClassVar[str] = ""
+    #: What the missing-key message says after the variables to set.
+    _NO_KEY_TAIL: ClassVar[str] = "."
+
+    _model: str
+    _label: str
+    _endpoint: str
+    _timeout: float
+    _limiter: RateLimiter
+    _usage: _LoopCounts
+    retry: RetryPolicy
+
+    def __init__(self) -> None:
+        self.clock: Clock = SystemClock()
+        self.rng = random.Random()
+        self._client: Any = None
+        self._sdk: Any = None
+        self._secret = ""
+
+    def _set_timeout_and_retries(self, timeout: float, max_retries: int) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise ConfigError(
+                f"{self._label}: timeout must be a positive number of seconds, got {timeout!r}"
+            )
+        self._timeout = float(timeout)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigError(f"{self._label}: max_retries must be 0 or more, got {max_retries!r}")
+        self.retry = RetryPolicy(max_retries=max_retries)
+
+    # -- what subclasses provide --------------------------------------------------------
+
+    def _key_env_vars(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def _make_client(self, key: str) -> Any:
+        raise NotImplementedError
+
+    def _classify(self, exc: Exception) -> Failure | None:
+        """What a failed request was, or ``None`` for an exception that is not the provider's."""
+        raise NotImplementedError
+
+    def _advice(self, kind: FailureKind) -> str:
+        """What to do about a failure of this kind, the last sentence of the error."""
+        raise NotImplementedError
+
+    def _gave_up(self) -> None:
+        """Called once when `_with_retries` stops retrying and raises."""
+
+    # -- internals ----------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self._model!r}, endpoint={self._endpoint!r})"
+
+    def _ensure_client(self) -> Any:
+        if self._client is not None:
+            return self._client
+        key = self._read_key()
+        self._client = self._make_client(key)
+        self._secret = key
+        return self._client
+
+    def _read_key(self) -> str:
+        names = self._key_env_vars()
+        if not names:
+            return ""
+        for env in names:
+            value = os.environ.get(env, "").strip()
+            if value:
+                return value
+        wanted = " or ".join(f"${n}" for n in names)
+        raise MissingCredentials(f"{self._label}: no API key; set {wanted}{self._NO_KEY_TAIL}")
+
+    def _with_retries(self, attempt: Callable[[], _T], *, where: str, tokens: int) -> _T:
+        """``attempt()`` after the rate limiter, retried by `retry`; ``where`` heads messages.
+
+        `attempt` raises `MalformedReplyError` for a reply that does not match the request;
+        any other exception goes through `_classify`, and one it does not know is re-raised.
+        """
+        retries = malformed = 0
+        while True:
+            self._usage.waited_s += self._limiter.acquire(tokens, self.clock)
+            self._usage.requests += 1
+            cause: Exception
+            try:
+                return attempt()
+            except MalformedReplyError as exc:
+                failure, cause = Failure("malformed", str(exc)), exc
+            except Exception as exc:
+                classified = self._classify(exc)
+                if classified is None:
+                    raise
+                failure, cause = classified, exc
+            retryable = failure.kind in ("rate_limited", "transient") or (
+                failure.kind == "malformed" and malformed < self.retry.malformed_retries
+            )
+            delay = None
+            if retryable and retries < self.retry.max_retries:
+                delay = self._delay(failure, retries)
+            if delay is None:
+                self._gave_up()
+                raise self._error(failure, where, retries, cause)
+            log.warning(
+                "%s: %s; retry %d of %d in %.1f s",
+                where,
+                redact(failure.detail, [self._secret]),
+                retries + 1,
+                self.retry.max_retries,
+                delay,
+            )
+            self.clock.sleep(delay)
+            self._usage.retries += 1
+            self._usage.waited_s += delay
+            retries += 1
+            malformed += failure.kind == "malformed"
+
+    def _delay(self, failure: Failure, retries: int) -> float | None:
+        if failure.retry_after is not None:
+            if failure.retry_after > self.retry.max_retry_after:
+                return None
+            return failure.retry_after * (1 + 0.1 * self.rng.random())
+        return self.retry.backoff(retries, self.rng)
+
+    def _error(self, failure: Failure, where: str, retries: int, cause: Exception) -> ProviderError:
+        parts = [f"{where}: {redact(failure.detail, [self._secret])}"]
+        if retries:
+            parts.append(f"still failing after {retries} retr{'y' if retries == 1 else 'ies'}")
+        if failure.retry_after is not None and failure.retry_after > self.retry.max_retry_after:
+            parts.append(
+                f"the provider asks to wait {failure.retry_after:.0f} s, longer than the "
+                f"{self.retry.max_retry_after:.0f} s embedgate waits (a spent quota?)"
+            )
+        error = _ERRORS[failure.kind]("; ".join(parts) + ". " + self._advice(failure.kind))
+        if _chain_mentions(cause, [self._secret]):
+            # The SDK's exception quotes the key; keep it out of every traceback.
+            error.__cause__ = None
+            error.__suppress_context__ = True
+        else:
+            error.__cause__ = cause
+        return error
+
+    def _key_advice(self) -> str:
+        names = " or ".join(f"${n}" for n in self._key_env_vars()) or "the key"
+        return f"Check the API key in {names}."
+
+
 # -- the adapter base -------------------------------------------------------------------------
 
 
-class RemoteEmbedder:
+class RemoteEmbedder(RemoteAPI):
     """The request loop shared by the API adapters; subclasses fill in the provider.
 
     Subclasses set `PROVIDER`, `MAX_BATCH_SIZE`, `MAX_BATCH_TOKENS`, `MAX_INPUT_TOKENS`, and
@@ -427,7 +602,9 @@ class RemoteEmbedder:
         batch_size: texts per request at most (what the pipeline hands `embed` at once).
     """
 
-    PROVIDER: ClassVar[str] = ""
+    _NO_KEY_TAIL = (
+        ". Runs whose embeddings are all in the cache need no key; this one has texts to embed."
+    )
     MAX_BATCH_SIZE: ClassVar[int] = 1
     MAX_BATCH_TOKENS: ClassVar[int | None] = None
     MAX_INPUT_TOKENS: ClassVar[int] = 8192
@@ -453,6 +630,7 @@ class RemoteEmbedder:
         normalize: bool,
         native_dimensions: int | None,
     ) -> None:
+        super().__init__()
         self._model = model
         self._name = name or model
         self._label = f"{self.PROVIDER} {model}"
@@ -493,14 +671,7 @@ class RemoteEmbedder:
             )
         self._tokenizer_name = tokenizer
         self._counter: TokenCounter | None = ByteCounter() if tokenizer == "bytes" else None
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ConfigError(
-                f"{self._label}: timeout must be a positive number of seconds, got {timeout!r}"
-            )
-        self._timeout = float(timeout)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigError(f"{self._label}: max_retries must be 0 or more, got {max_retries!r}")
-        self.retry = RetryPolicy(max_retries=max_retries)
+        self._set_timeout_and_retries(timeout, max_retries)
         self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
         if tokens_per_minute is not None:
             # A batch must fit in one minute's budget, or it could never be sent.
@@ -518,29 +689,15 @@ class RemoteEmbedder:
             )
         self._price_option = None if price_per_million is None else float(price_per_million)
         self._normalize = bool(normalize)
-        self.clock: Clock = SystemClock()
-        self.rng = random.Random()
-        self._usage = Usage()
-        self._client: Any = None
-        self._secret: str = ""
+        self._usage: Usage = Usage()
         self._counters = {role: _RoleCounters() for role in Role}
 
     # -- what subclasses provide --------------------------------------------------------
-
-    def _key_env_vars(self) -> tuple[str, ...]:
-        raise NotImplementedError
-
-    def _make_client(self, key: str) -> Any:
-        raise NotImplementedError
 
     def _request(
         self, client: Any, texts: Sequence[str], role: Role
     ) -> tuple[list[Any], int | None]:
         """One request: ``(rows of numbers or base64 strings, billed tokens or None)``."""
-        raise NotImplementedError
-
-    def _classify(self, exc: Exception) -> Failure | None:
-        """What a failed request was, or ``None`` for an exception that is not the provider's."""
         raise NotImplementedError
 
     def _info_extra(self) -> dict[str, Any]:
@@ -589,9 +746,6 @@ class RemoteEmbedder:
 
     def identity(self) -> Mapping[str, Any]:
         return self._identity_base()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={self._model!r}, endpoint={self._endpoint!r})"
 
     def usage(self) -> dict[str, Any]:
         """Requests, retries, tokens and the estimated cost so far, JSON-ready.
@@ -749,28 +903,6 @@ class RemoteEmbedder:
             sizes.append(count)
         return sizes
 
-    def _ensure_client(self) -> Any:
-        if self._client is not None:
-            return self._client
-        key = self._read_key()
-        self._client = self._make_client(key)
-        self._secret = key
-        return self._client
-
-    def _read_key(self) -> str:
-        names = self._key_env_vars()
-        if not names:
-            return ""
-        for env in names:
-            value = os.environ.get(env, "").strip()
-            if value:
-                return value
-        wanted = " or ".join(f"${n}" for n in names)
-        raise MissingCredentials(
-            f"{self._label}: no API key; set {wanted}. Runs whose embeddings are all in the "
-            "cache need no key; this one has texts to embed."
-        )
-
     def _send(self, client: Any, items: Sequence[_Item], role: Role) -> npt.NDArray[np.float32]:
         counters = self._counters[role]
         first = counters.texts + 1
@@ -780,76 +912,19 @@ class RemoteEmbedder:
         )
         texts = [i.text for i in items]
         estimate = sum(i.tokens for i in items)
-        retries = malformed = 0
-        while True:
-            waited = self._limiter.acquire(estimate, self.clock)
-            self._usage.waited_s += waited
-            self._usage.requests += 1
-            cause: Exception
-            try:
-                rows, billed = self._request(client, texts, role)
-                vectors = self._validate(rows, len(texts))
-            except MalformedReplyError as exc:
-                failure, cause = Failure("malformed", str(exc)), exc
-            except Exception as exc:
-                classified = self._classify(exc)
-                if classified is None:
-                    raise
-                failure, cause = classified, exc
-            else:
-                self._record_success(items, billed, estimate)
-                counters.batches += 1
-                counters.texts += len(items)
-                return vectors
-            retryable = failure.kind in ("rate_limited", "transient") or (
-                failure.kind == "malformed" and malformed < self.retry.malformed_retries
-            )
-            delay = None
-            if retryable and retries < self.retry.max_retries:
-                delay = self._delay(failure, retries)
-            if delay is None:
-                self._usage.failed_batches += 1
-                raise self._error(failure, where, retries, cause)
-            log.warning(
-                "%s: %s; retry %d of %d in %.1f s",
-                where,
-                redact(failure.detail, [self._secret]),
-                retries + 1,
-                self.retry.max_retries,
-                delay,
-            )
-            self.clock.sleep(delay)
-            self._usage.retries += 1
-            self._usage.waited_s += delay
-            retries += 1
-            malformed += failure.kind == "malformed"
 
-    def _delay(self, failure: Failure, retries: int) -> float | None:
-        if failure.retry_after is not None:
-            if failure.retry_after > self.retry.max_retry_after:
-                return None
-            return failure.retry_after * (1 + 0.1 * self.rng.random())
-        return self.retry.backoff(retries, self.rng)
+        def attempt() -> tuple[npt.NDArray[np.float32], int | None]:
+            rows, billed = self._request(client, texts, role)
+            return self._validate(rows, len(texts)), billed
 
-    def _error(self, failure: Failure, where: str, retries: int, cause: Exception) -> ProviderError:
-        detail = redact(failure.detail, [self._secret])
-        parts = [f"{where}: {detail}"]
-        if retries:
-            parts.append(f"still failing after {retries} retr{'y' if retries == 1 else 'ies'}")
-        if failure.retry_after is not None and failure.retry_after > self.retry.max_retry_after:
-            parts.append(
-                f"the provider asks to wait {failure.retry_after:.0f} s, longer than the "
-                f"{self.retry.max_retry_after:.0f} s embedgate waits (a spent quota?)"
-            )
-        parts.append(self._advice(failure.kind))
-        error = _ERRORS[failure.kind]("; ".join(parts[:-1]) + ". " + parts[-1])
-        if _chain_mentions(cause, [self._secret]):
-            # The SDK's exception quotes the key; keep it out of every traceback.
-            error.__cause__ = None
-            error.__suppress_context__ = True
-        else:
-            error.__cause__ = cause
-        return error
+        vectors, billed = self._with_retries(attempt, where=where, tokens=estimate)
+        self._record_success(items, billed, estimate)
+        counters.batches += 1
+        counters.texts += len(items)
+        return vectors
+
+    def _gave_up(self) -> None:
+        self._usage.failed_batches += 1
 
     def _advice(self, kind: FailureKind) -> str:
         cached = "Vectors received before this batch are cached; a rerun asks only for the rest."
@@ -863,8 +938,7 @@ class RemoteEmbedder:
                 "check that it supports the options set (dimensions, encoding_format)."
             )
         if kind == "auth":
-            names = " or ".join(f"${n}" for n in self._key_env_vars()) or "the key"
-            return f"Check the API key in {names}."
+            return self._key_advice()
         return "Check the model name, endpoint and options."
 
     def _validate(self, rows: Sequence[Any], n: int) -> npt.NDArray[np.float32]:

@@ -3,10 +3,12 @@
 `embedgate.datasets.build` asks an LLM for candidate queries through one narrow seam, a
 ``generate(prompt) -> reply text`` callable; this module supplies it for two providers, on
 their real SDKs (imported on the first request), with the request machinery the embedding
-adapters use (`embedgate.models._remote`): keys read from the environment only when a request
-needs one and scrubbed from every message, the same `RetryPolicy` (bounded exponential backoff
-with equal jitter, ``Retry-After`` honoured up to 120 s), the same `RateLimiter`, a `Clock`
-that tests replace with a `FakeClock`, and vendor errors mapped to ours.
+adapters use (`embedgate.models._remote.RemoteAPI`): keys read from the environment only when
+a request needs one and scrubbed from every message, the same retry loop and `RetryPolicy`
+(bounded exponential backoff with equal jitter, ``Retry-After`` honoured up to 120 s), the
+same `RateLimiter`, a `Clock` that tests replace with a `FakeClock`, and vendor errors mapped
+to ours by the embedding adapters' own readers (`embedgate.models.openai.openai_failure`,
+`embedgate.models.gemini.gemini_failure`), on SDK clients built the same way.
 
 Spec examples (``embedgate golden build --llm``)::
 
@@ -18,48 +20,33 @@ malformed reply (cut-off JSON, no choice, empty text; once, as for embeddings). 
 says is the builder's business: a reply that is not the JSON the prompt asked for is a
 successful request here.
 
-Why not refactor `RemoteEmbedder._send` into a shared loop: its counters, batch labels and
-validation are the embedding's; the loop here is the same twenty lines over the same shared
-pieces (`RetryPolicy.backoff`, `parse_retry_after`, `RateLimiter.acquire`, `redact`), so the
-policy, its numbers and its log lines are one and the same.
+`generate` and `RemoteEmbedder._send` run the same loop (`RemoteAPI._with_retries`), so the
+policy, its numbers and its log lines are one and the same; the embedding keeps its counters,
+batch labels and validation to itself.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import random
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from embedgate._optional import import_optional
-from embedgate.errors import ConfigError, MissingCredentials
+from embedgate.errors import ConfigError
 from embedgate.models._remote import (
-    _ERRORS,
-    Clock,
-    Failure,
-    FailureKind,
     MalformedReplyError,
     RateLimiter,
-    RetryPolicy,
-    SystemClock,
-    _chain_mentions,
-    describe_transport,
+    RemoteAPI,
     endpoint_of,
-    one_line,
-    parse_retry_after,
-    redact,
-    status_kind,
 )
 from embedgate.models.gemini import _KEY_ENV as _GEMINI_KEY_ENV
-from embedgate.models.gemini import _retry_info
+from embedgate.models.gemini import gemini_client, gemini_failure
+from embedgate.models.openai import openai_client, openai_failure
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from embedgate.errors import ProviderError
+    from embedgate.models._remote import Failure, FailureKind
 
 __all__ = [
     "CHAT_PROVIDERS",
@@ -69,9 +56,6 @@ __all__ = [
     "load_chat_model",
 ]
 
-log = logging.getLogger("embedgate.models")
-
-_STATUS_PREFIX: Final = re.compile(r"^Error code: \d+ - ")
 _NO_KEY: Final = frozenset({"", "none"})
 
 
@@ -103,10 +87,10 @@ class _ChatUsage:
     waited_s: float = 0.0
 
 
-class _RemoteChat:
+class _RemoteChat(RemoteAPI):
     """The request loop both chat adapters share; subclasses fill in the provider."""
 
-    PROVIDER: ClassVar[str] = ""
+    _NO_KEY_TAIL = " to generate queries with this model. Nothing was sent."
 
     def __init__(
         self,
@@ -121,6 +105,7 @@ class _RemoteChat:
         max_retries: int,
         requests_per_minute: int | None,
     ) -> None:
+        super().__init__()
         if not model:
             raise ConfigError(f"{self.PROVIDER}: no chat model name given.")
         self._model = model
@@ -142,43 +127,22 @@ class _RemoteChat:
                 f"{self._label}: max_output_tokens must be a positive whole number or unset, "
                 f"got {max_output_tokens!r}"
             )
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ConfigError(
-                f"{self._label}: timeout must be a positive number of seconds, got {timeout!r}"
-            )
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigError(f"{self._label}: max_retries must be 0 or more, got {max_retries!r}")
+        self._set_timeout_and_retries(timeout, max_retries)
         self._base_url = base_url
         self._endpoint = endpoint_of(base_url)
         self._api_key_env = api_key_env
         self._temperature = float(temperature)
         self._max_output_tokens = max_output_tokens
         self._json_mode = bool(json_mode)
-        self._timeout = float(timeout)
-        self.retry = RetryPolicy(max_retries=max_retries)
         self._limiter = RateLimiter(requests_per_minute, None)
-        self.clock: Clock = SystemClock()
-        self.rng = random.Random()
-        self._usage = _ChatUsage()
-        self._client: Any = None
-        self._sdk: Any = None
-        self._secret = ""
+        self._usage: _ChatUsage = _ChatUsage()
 
     # -- what subclasses provide --------------------------------------------------------
-
-    def _key_env_vars(self) -> tuple[str, ...]:
-        raise NotImplementedError
-
-    def _make_client(self, key: str) -> Any:
-        raise NotImplementedError
 
     def _request(
         self, client: Any, prompt: str, system: str | None
     ) -> tuple[str, int | None, int | None]:
         """One request: ``(reply text, input tokens or None, output tokens or None)``."""
-        raise NotImplementedError
-
-    def _classify(self, exc: Exception) -> Failure | None:
         raise NotImplementedError
 
     # -- the ChatModel protocol ---------------------------------------------------------
@@ -196,9 +160,6 @@ class _RemoteChat:
             "max_output_tokens": self._max_output_tokens,
             "json_mode": self._json_mode,
         }
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={self._model!r}, endpoint={self._endpoint!r})"
 
     def check_credentials(self) -> None:
         """Read the key now (and build the client), so a missing one stops a run at once.
@@ -235,97 +196,20 @@ class _RemoteChat:
             raise ConfigError(f"{self._label}: generate() needs a non-empty prompt string.")
         client = self._ensure_client()
         where = f"{self._label} at {self._endpoint}, request {self._usage.replies + 1}"
-        retries = malformed = 0
-        while True:
-            self._usage.waited_s += self._limiter.acquire(1, self.clock)
-            self._usage.requests += 1
-            cause: Exception
-            try:
-                text, tokens_in, tokens_out = self._request(client, prompt, system)
-                if not isinstance(text, str) or not text.strip():
-                    raise MalformedReplyError("the reply holds no text")
-            except MalformedReplyError as exc:
-                failure, cause = Failure("malformed", str(exc)), exc
-            except Exception as exc:
-                classified = self._classify(exc)
-                if classified is None:
-                    raise
-                failure, cause = classified, exc
-            else:
-                self._usage.replies += 1
-                self._usage.input_tokens += tokens_in or 0
-                self._usage.output_tokens += tokens_out or 0
-                return text
-            retryable = failure.kind in ("rate_limited", "transient") or (
-                failure.kind == "malformed" and malformed < self.retry.malformed_retries
-            )
-            delay = None
-            if retryable and retries < self.retry.max_retries:
-                delay = self._delay(failure, retries)
-            if delay is None:
-                raise self._error(failure, where, retries, cause)
-            log.warning(
-                "%s: %s; retry %d of %d in %.1f s",
-                where,
-                redact(failure.detail, [self._secret]),
-                retries + 1,
-                self.retry.max_retries,
-                delay,
-            )
-            self.clock.sleep(delay)
-            self._usage.retries += 1
-            self._usage.waited_s += delay
-            retries += 1
-            malformed += failure.kind == "malformed"
+
+        def attempt() -> tuple[str, int | None, int | None]:
+            text, tokens_in, tokens_out = self._request(client, prompt, system)
+            if not isinstance(text, str) or not text.strip():
+                raise MalformedReplyError("the reply holds no text")
+            return text, tokens_in, tokens_out
+
+        text, tokens_in, tokens_out = self._with_retries(attempt, where=where, tokens=1)
+        self._usage.replies += 1
+        self._usage.input_tokens += tokens_in or 0
+        self._usage.output_tokens += tokens_out or 0
+        return text
 
     # -- internals ----------------------------------------------------------------------
-
-    def _ensure_client(self) -> Any:
-        if self._client is not None:
-            return self._client
-        key = self._read_key()
-        self._client = self._make_client(key)
-        self._secret = key
-        return self._client
-
-    def _read_key(self) -> str:
-        names = self._key_env_vars()
-        if not names:
-            return ""
-        for env in names:
-            value = os.environ.get(env, "").strip()
-            if value:
-                return value
-        wanted = " or ".join(f"${n}" for n in names)
-        raise MissingCredentials(
-            f"{self._label}: no API key; set {wanted} to generate queries with this model. "
-            "Nothing was sent."
-        )
-
-    def _delay(self, failure: Failure, retries: int) -> float | None:
-        if failure.retry_after is not None:
-            if failure.retry_after > self.retry.max_retry_after:
-                return None
-            return failure.retry_after * (1 + 0.1 * self.rng.random())
-        return self.retry.backoff(retries, self.rng)
-
-    def _error(self, failure: Failure, where: str, retries: int, cause: Exception) -> ProviderError:
-        parts = [f"{where}: {redact(failure.detail, [self._secret])}"]
-        if retries:
-            parts.append(f"still failing after {retries} retr{'y' if retries == 1 else 'ies'}")
-        if failure.retry_after is not None and failure.retry_after > self.retry.max_retry_after:
-            parts.append(
-                f"the provider asks to wait {failure.retry_after:.0f} s, longer than the "
-                f"{self.retry.max_retry_after:.0f} s embedgate waits (a spent quota?)"
-            )
-        error = _ERRORS[failure.kind]("; ".join(parts) + ". " + self._advice(failure.kind))
-        if _chain_mentions(cause, [self._secret]):
-            # The SDK's exception quotes the key; keep it out of every traceback.
-            error.__cause__ = None
-            error.__suppress_context__ = True
-        else:
-            error.__cause__ = cause
-        return error
 
     def _advice(self, kind: FailureKind) -> str:
         kept = "Replies received so far are kept; a rerun asks only for the rest."
@@ -339,8 +223,7 @@ class _RemoteChat:
                 f"check that it supports chat completions. {kept}"
             )
         if kind == "auth":
-            names = " or ".join(f"${n}" for n in self._key_env_vars()) or "the key"
-            return f"Check the API key in {names}."
+            return self._key_advice()
         return "Check the model name, endpoint and options."
 
 
@@ -400,13 +283,7 @@ class OpenAIChat(_RemoteChat):
 
     def _make_client(self, key: str) -> Any:
         self._sdk = import_optional("openai", "openai")
-        # Our loop owns backoff, logging and error mapping, so the SDK must not retry too.
-        return self._sdk.OpenAI(
-            api_key=key or "no-key",
-            base_url=self._base_url,
-            timeout=self._timeout,
-            max_retries=0,
-        )
+        return openai_client(self._sdk, key, self._base_url, self._timeout)
 
     def _request(
         self, client: Any, prompt: str, system: str | None
@@ -434,39 +311,7 @@ class OpenAIChat(_RemoteChat):
         )
 
     def _classify(self, exc: Exception) -> Failure | None:
-        sdk = self._sdk
-        if sdk is None:
-            return None
-        if isinstance(exc, sdk.APITimeoutError):
-            return Failure("transient", f"no reply within the {self._timeout:g} s timeout")
-        if isinstance(exc, sdk.APIConnectionError):
-            cause = exc.__cause__
-            why = f"{type(cause).__name__}: {cause}" if cause is not None else exc.message
-            return Failure("transient", f"the connection failed ({one_line(why, 160)})")
-        if isinstance(exc, sdk.APIStatusError):
-            status = int(exc.status_code)
-            kind = status_kind(status)
-            if kind == "auth":
-                # OpenAI's 401 message quotes part of the key; say what happened without it.
-                return Failure(kind, f"the provider refused the API key (HTTP {status})")
-            message = one_line(_STATUS_PREFIX.sub("", str(getattr(exc, "message", "") or exc)))
-            if status == 404:
-                return Failure(
-                    kind,
-                    f"chat model {self._model!r} was not found at {self._endpoint} "
-                    f"(HTTP 404: {message})",
-                )
-            retry_after = None
-            if kind in ("rate_limited", "transient"):
-                retry_after = parse_retry_after(getattr(exc.response, "headers", None))
-            return Failure(kind, f"HTTP {status}: {message}", retry_after)
-        if isinstance(exc, sdk.APIResponseValidationError | json.JSONDecodeError):
-            return Failure(
-                "malformed", f"the reply is not the JSON asked for ({one_line(str(exc), 160)})"
-            )
-        if isinstance(exc, sdk.OpenAIError):
-            return Failure("permanent", one_line(str(exc)))
-        return describe_transport(exc, self._timeout)
+        return openai_failure(exc, self, noun="chat model")
 
 
 class GeminiChat(_RemoteChat):
@@ -519,13 +364,8 @@ class GeminiChat(_RemoteChat):
         return (self._api_key_env,) if self._api_key_env else _GEMINI_KEY_ENV
 
     def _make_client(self, key: str) -> Any:
-        genai = import_optional("google.genai", "gemini")
-        self._sdk = genai
-        # No retry_options: the SDK then tries once, and our loop owns retries.
-        options = genai.types.HttpOptions(
-            base_url=self._base_url, timeout=max(1, round(self._timeout * 1000))
-        )
-        return genai.Client(api_key=key, vertexai=False, http_options=options)
+        self._sdk = import_optional("google.genai", "gemini")
+        return gemini_client(self._sdk, key, self._base_url, self._timeout)
 
     def _request(
         self, client: Any, prompt: str, system: str | None
@@ -553,40 +393,7 @@ class GeminiChat(_RemoteChat):
         )
 
     def _classify(self, exc: Exception) -> Failure | None:
-        sdk = self._sdk
-        if sdk is None:
-            return None
-        if isinstance(exc, sdk.errors.APIError):
-            code = int(exc.code or 0)
-            state = exc.status or ""
-            message = one_line(str(exc.message or ""))
-            details = json.dumps(exc.details, default=str) if exc.details is not None else ""
-            if "API_KEY_INVALID" in details or "API key not valid" in message:
-                return Failure("auth", f"the provider refused the API key (HTTP {code} {state})")
-            kind = status_kind(code)
-            if kind == "auth":
-                return Failure(kind, f"the provider refused the API key (HTTP {code} {state})")
-            retry_after = None
-            if kind in ("rate_limited", "transient"):
-                response = getattr(exc, "response", None)
-                retry_after = parse_retry_after(getattr(response, "headers", None))
-                if retry_after is None:
-                    retry_after = _retry_info(exc.details)
-            if code == 404:
-                return Failure(
-                    kind,
-                    f"chat model {self._model!r} was not found at {self._endpoint} "
-                    f"(HTTP 404: {message})",
-                )
-            detail = f"HTTP {code} {state}: {message}".replace("  ", " ")
-            return Failure(kind, detail, retry_after)
-        if isinstance(exc, json.JSONDecodeError):
-            return Failure("malformed", f"the reply is not valid JSON ({one_line(str(exc), 160)})")
-        if type(exc).__module__.startswith("pydantic") and type(exc).__name__ == "ValidationError":
-            return Failure(
-                "malformed", f"the reply is not the shape asked for ({one_line(str(exc), 160)})"
-            )
-        return describe_transport(exc, self._timeout)
+        return gemini_failure(exc, self, noun="chat model")
 
 
 def _int(value: Any) -> int | None:

@@ -32,6 +32,7 @@ from embedgate._optional import import_optional
 from embedgate.errors import ConfigError
 from embedgate.models._remote import (
     Failure,
+    RemoteAPI,
     RemoteEmbedder,
     describe_transport,
     one_line,
@@ -192,7 +193,6 @@ class GeminiEmbedder(RemoteEmbedder):
             native_dimensions=full,
         )
         self._one_per_request = per_item
-        self._sdk: Any = None
 
     def identity(self) -> Mapping[str, Any]:
         return {
@@ -213,13 +213,8 @@ class GeminiEmbedder(RemoteEmbedder):
         return self._endpoint == _OFFICIAL_ENDPOINT
 
     def _make_client(self, key: str) -> Any:
-        genai = import_optional("google.genai", "gemini")
-        self._sdk = genai
-        # No retry_options: the SDK then tries once, and our loop owns retries.
-        options = genai.types.HttpOptions(
-            base_url=self._base_url, timeout=max(1, round(self._timeout * 1000))
-        )
-        return genai.Client(api_key=key, vertexai=False, http_options=options)
+        self._sdk = import_optional("google.genai", "gemini")
+        return gemini_client(self._sdk, key, self._base_url, self._timeout)
 
     def _request(
         self, client: Any, texts: Sequence[str], role: Role
@@ -236,44 +231,56 @@ class GeminiEmbedder(RemoteEmbedder):
         return rows, tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else None
 
     def _classify(self, exc: Exception) -> Failure | None:
-        sdk = self._sdk
-        if sdk is None:
-            return None
-        if isinstance(exc, sdk.errors.APIError):
-            return self._api_failure(exc)
-        if isinstance(exc, json.JSONDecodeError):
-            return Failure("malformed", f"the reply is not valid JSON ({one_line(str(exc), 160)})")
-        if type(exc).__module__.startswith("pydantic") and type(exc).__name__ == "ValidationError":
-            return Failure(
-                "malformed", f"the reply is not the shape asked for ({one_line(str(exc), 160)})"
-            )
-        return describe_transport(exc, self._timeout)
+        return gemini_failure(exc, self)
 
-    def _api_failure(self, exc: Any) -> Failure:
-        code = int(exc.code or 0)
-        state = exc.status or ""
-        message = one_line(str(exc.message or ""))
-        details = json.dumps(exc.details, default=str) if exc.details is not None else ""
-        if "API_KEY_INVALID" in details or "API key not valid" in message:
-            # Gemini answers a bad key with 400 INVALID_ARGUMENT, not 401.
-            return Failure(
-                "auth", f"the provider refused the API key (HTTP {code} {state})".strip()
-            )
-        kind = status_kind(code)
-        if kind == "auth":
-            return Failure(kind, f"the provider refused the API key (HTTP {code} {state})")
-        retry_after = None
-        if kind in ("rate_limited", "transient"):
-            response = getattr(exc, "response", None)
-            retry_after = parse_retry_after(getattr(response, "headers", None))
-            if retry_after is None:
-                retry_after = _retry_info(exc.details)
-        if code == 404:
-            return Failure(
-                kind,
-                f"model {self._model!r} was not found at {self._endpoint} (HTTP 404: {message})",
-            )
-        return Failure(kind, f"HTTP {code} {state}: {message}".replace("  ", " "), retry_after)
+
+def gemini_client(genai: Any, key: str, base_url: str, timeout: float) -> Any:
+    """A ``google.genai.Client`` that never retries on its own (`GeminiChat`'s too)."""
+    # No retry_options: the SDK then tries once, and our loop owns retries.
+    options = genai.types.HttpOptions(base_url=base_url, timeout=max(1, round(timeout * 1000)))
+    return genai.Client(api_key=key, vertexai=False, http_options=options)
+
+
+def gemini_failure(exc: Exception, api: RemoteAPI, *, noun: str = "model") -> Failure | None:
+    """What a failed ``google-genai`` call of ``api`` was, or ``None`` for an exception not its.
+
+    The `_classify` of `GeminiEmbedder` and of `GeminiChat`; ``noun`` names the model in a 404
+    (``"chat model"``).
+    """
+    sdk = api._sdk
+    if sdk is None:
+        return None
+    if isinstance(exc, sdk.errors.APIError):
+        return _api_failure(exc, api._model, api._endpoint, noun)
+    if isinstance(exc, json.JSONDecodeError):
+        return Failure("malformed", f"the reply is not valid JSON ({one_line(str(exc), 160)})")
+    if type(exc).__module__.startswith("pydantic") and type(exc).__name__ == "ValidationError":
+        return Failure(
+            "malformed", f"the reply is not the shape asked for ({one_line(str(exc), 160)})"
+        )
+    return describe_transport(exc, api._timeout)
+
+
+def _api_failure(exc: Any, model: str, endpoint: str, noun: str) -> Failure:
+    code = int(exc.code or 0)
+    state = exc.status or ""
+    message = one_line(str(exc.message or ""))
+    details = json.dumps(exc.details, default=str) if exc.details is not None else ""
+    if "API_KEY_INVALID" in details or "API key not valid" in message:
+        # Gemini answers a bad key with 400 INVALID_ARGUMENT, not 401.
+        return Failure("auth", f"the provider refused the API key (HTTP {code} {state})".strip())
+    kind = status_kind(code)
+    if kind == "auth":
+        return Failure(kind, f"the provider refused the API key (HTTP {code} {state})")
+    retry_after = None
+    if kind in ("rate_limited", "transient"):
+        response = getattr(exc, "response", None)
+        retry_after = parse_retry_after(getattr(response, "headers", None))
+        if retry_after is None:
+            retry_after = _retry_info(exc.details)
+    if code == 404:
+        return Failure(kind, f"{noun} {model!r} was not found at {endpoint} (HTTP 404: {message})")
+    return Failure(kind, f"HTTP {code} {state}: {message}".replace("  ", " "), retry_after)
 
 
 def _retry_info(details: Any) -> float | None:

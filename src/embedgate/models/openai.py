@@ -26,6 +26,7 @@ from embedgate.errors import ConfigError
 from embedgate.models._remote import (
     Failure,
     MalformedReplyError,
+    RemoteAPI,
     RemoteEmbedder,
     describe_transport,
     one_line,
@@ -163,7 +164,6 @@ class OpenAIEmbedder(RemoteEmbedder):
             native_dimensions=known[0] if known else None,
         )
         self._encoding_format = encoding_format
-        self._sdk: Any = None
 
     def _key_env_vars(self) -> tuple[str, ...]:
         env = self._api_key_env or ""
@@ -177,14 +177,7 @@ class OpenAIEmbedder(RemoteEmbedder):
 
     def _make_client(self, key: str) -> Any:
         self._sdk = import_optional("openai", "openai")
-        # Our retry loop owns backoff, logging and error mapping, so the SDK must not retry too.
-        return self._sdk.OpenAI(
-            # A local server without auth still gets a header; the SDK insists on a key.
-            api_key=key or "no-key",
-            base_url=self._base_url,
-            timeout=self._timeout,
-            max_retries=0,
-        )
+        return openai_client(self._sdk, key, self._base_url, self._timeout)
 
     def _request(
         self, client: Any, texts: Sequence[str], role: Role
@@ -208,42 +201,66 @@ class OpenAIEmbedder(RemoteEmbedder):
         return rows, tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else None
 
     def _classify(self, exc: Exception) -> Failure | None:
-        sdk = self._sdk
-        if sdk is None:
-            return None
-        if isinstance(exc, sdk.APITimeoutError):
-            return Failure("transient", f"no reply within the {self._timeout:g} s timeout")
-        if isinstance(exc, sdk.APIConnectionError):
-            cause = exc.__cause__
-            why = f"{type(cause).__name__}: {cause}" if cause is not None else exc.message
-            return Failure("transient", f"the connection failed ({one_line(why, 160)})")
-        if isinstance(exc, sdk.APIStatusError):
-            return self._status_failure(exc)
-        if isinstance(exc, sdk.APIResponseValidationError | json.JSONDecodeError):
-            return Failure(
-                "malformed", f"the reply is not the JSON asked for ({one_line(str(exc), 160)})"
-            )
-        if isinstance(exc, sdk.OpenAIError):
-            return Failure("permanent", one_line(str(exc)))
-        return describe_transport(exc, self._timeout)
+        return openai_failure(exc, self, dimensions=self._dimensions)
 
-    def _status_failure(self, exc: Any) -> Failure:
-        status = int(exc.status_code)
-        kind = status_kind(status)
-        if kind == "auth":
-            # OpenAI's 401 message quotes part of the key; say what happened without it.
-            return Failure(kind, f"the provider refused the API key (HTTP {status})")
-        # The SDK prefixes "Error code: 429 - "; the status is said once, below.
-        message = one_line(_STATUS_PREFIX.sub("", str(getattr(exc, "message", "") or exc)))
-        if status == 404:
-            return Failure(
-                kind,
-                f"model {self._model!r} was not found at {self._endpoint} (HTTP 404: {message})",
-            )
-        retry_after = None
-        if kind in ("rate_limited", "transient"):
-            retry_after = parse_retry_after(getattr(exc.response, "headers", None))
-        detail = f"HTTP {status}: {message}"
-        if status == 400 and self._dimensions is not None and "dimension" in message.lower():
-            detail += "; the server may not support the 'dimensions' option"
-        return Failure(kind, detail, retry_after)
+
+def openai_client(sdk: Any, key: str, base_url: str, timeout: float) -> Any:
+    """An ``openai.OpenAI`` client that never retries on its own (`OpenAIChat`'s too)."""
+    # Our retry loop owns backoff, logging and error mapping, so the SDK must not retry too.
+    return sdk.OpenAI(
+        # A local server without auth still gets a header; the SDK insists on a key.
+        api_key=key or "no-key",
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=0,
+    )
+
+
+def openai_failure(
+    exc: Exception, api: RemoteAPI, *, noun: str = "model", dimensions: int | None = None
+) -> Failure | None:
+    """What a failed ``openai`` call of ``api`` was, or ``None`` for an exception not the SDK's.
+
+    The `_classify` of `OpenAIEmbedder` and of `OpenAIChat`. ``noun`` names the model in a 404
+    (``"chat model"``); ``dimensions``, the option a request set, adds a hint to a 400 that
+    mentions it.
+    """
+    sdk, timeout = api._sdk, api._timeout
+    if sdk is None:
+        return None
+    if isinstance(exc, sdk.APITimeoutError):
+        return Failure("transient", f"no reply within the {timeout:g} s timeout")
+    if isinstance(exc, sdk.APIConnectionError):
+        cause = exc.__cause__
+        why = f"{type(cause).__name__}: {cause}" if cause is not None else exc.message
+        return Failure("transient", f"the connection failed ({one_line(why, 160)})")
+    if isinstance(exc, sdk.APIStatusError):
+        return _status_failure(exc, api._model, api._endpoint, noun, dimensions)
+    if isinstance(exc, sdk.APIResponseValidationError | json.JSONDecodeError):
+        return Failure(
+            "malformed", f"the reply is not the JSON asked for ({one_line(str(exc), 160)})"
+        )
+    if isinstance(exc, sdk.OpenAIError):
+        return Failure("permanent", one_line(str(exc)))
+    return describe_transport(exc, timeout)
+
+
+def _status_failure(
+    exc: Any, model: str, endpoint: str, noun: str, dimensions: int | None
+) -> Failure:
+    status = int(exc.status_code)
+    kind = status_kind(status)
+    if kind == "auth":
+        # OpenAI's 401 message quotes part of the key; say what happened without it.
+        return Failure(kind, f"the provider refused the API key (HTTP {status})")
+    # The SDK prefixes "Error code: 429 - "; the status is said once, below.
+    message = one_line(_STATUS_PREFIX.sub("", str(getattr(exc, "message", "") or exc)))
+    if status == 404:
+        return Failure(kind, f"{noun} {model!r} was not found at {endpoint} (HTTP 404: {message})")
+    retry_after = None
+    if kind in ("rate_limited", "transient"):
+        retry_after = parse_retry_after(getattr(exc.response, "headers", None))
+    detail = f"HTTP {status}: {message}"
+    if status == 400 and dimensions is not None and "dimension" in message.lower():
+        detail += "; the server may not support the 'dimensions' option"
+    return Failure(kind, detail, retry_after)

@@ -619,26 +619,14 @@ class LoopbackServer:
         )
 
     def _chat_faulty(self, api: Api, fault: Fault, model: str, prompt: str, key: str) -> _Reply:
+        common = _common_fault(api, fault, key)
+        if common is not None:
+            return common
         kind = fault.kind
-        if kind == "reset":
-            return _Reply(None)
         if kind == "timeout":
             reply = self._chat_reply(api, model, prompt, self.chat_text(prompt))
             reply.delay = fault.delay
             return reply
-        if kind in {"rate_limit", "server_error", "unavailable", "status", "unauthorized"}:
-            status = {
-                "rate_limit": 429,
-                "server_error": 500,
-                "unavailable": 503,
-                "unauthorized": 401,
-            }.get(kind, fault.status or 500)
-            return _status_error(api, status, fault.retry_after)
-        if kind == "echo_key":
-            message = f"proxy rejected the request carrying key {key!r}"
-            if api == "openai":
-                return _json_reply(400, {"error": {"message": message, "type": "proxy"}})
-            return _gemini_error(400, "INVALID_ARGUMENT", message)
         if kind == "malformed_json":
             head = b'{"id": "chatcmpl-loopback", "object": "chat.completion", "choices": [{"ind'
             if api == "gemini":
@@ -776,10 +764,11 @@ class LoopbackServer:
         key: str,
         gemini: re.Match[str] | None,
     ) -> _Reply:
+        common = _common_fault(api, fault, key)
+        if common is not None:
+            return common
         kind = fault.kind
         method = gemini["method"] if gemini else ""
-        if kind == "reset":
-            return _Reply(None)
         if kind == "timeout":
             reply = (
                 self._openai(model, texts, params)
@@ -788,19 +777,6 @@ class LoopbackServer:
             )
             reply.delay = fault.delay
             return reply
-        if kind in {"rate_limit", "server_error", "unavailable", "status", "unauthorized"}:
-            status = {
-                "rate_limit": 429,
-                "server_error": 500,
-                "unavailable": 503,
-                "unauthorized": 401,
-            }.get(kind, fault.status or 500)
-            return _status_error(api, status, fault.retry_after)
-        if kind == "echo_key":
-            message = f"proxy rejected the request carrying key {key!r}"
-            if api == "openai":
-                return _json_reply(400, {"error": {"message": message, "type": "proxy"}})
-            return _gemini_error(400, "INVALID_ARGUMENT", message)
         if kind == "not_json":
             # A chat fault; an embedding request gets a normal answer.
             return (
@@ -824,6 +800,27 @@ class LoopbackServer:
         if api == "openai":
             return self._openai_reply(model, texts, vectors, params)
         return self._gemini_reply(texts, vectors, method)
+
+
+def _common_fault(api: Api, fault: Fault, key: str) -> _Reply | None:
+    """The reply to a fault every endpoint answers alike (reset, status, echo_key), else None."""
+    kind = fault.kind
+    if kind == "reset":
+        return _Reply(None)
+    if kind in {"rate_limit", "server_error", "unavailable", "status", "unauthorized"}:
+        status = {
+            "rate_limit": 429,
+            "server_error": 500,
+            "unavailable": 503,
+            "unauthorized": 401,
+        }.get(kind, fault.status or 500)
+        return _status_error(api, status, fault.retry_after)
+    if kind == "echo_key":
+        message = f"proxy rejected the request carrying key {key!r}"
+        if api == "openai":
+            return _json_reply(400, {"error": {"message": message, "type": "proxy"}})
+        return _gemini_error(400, "INVALID_ARGUMENT", message)
+    return None
 
 
 def _parse_openai(payload: Mapping[str, Any]) -> tuple[str, list[str], dict[str, Any]]:
