@@ -252,7 +252,10 @@ def pytest_terminal_summary(
         if spec.name in by_dataset:
             metrics = suite.metrics if spec.task == "retrieval" else None
             terminalreporter.write(dataset_table(spec.name, by_dataset[spec.name], metrics) + "\n")
-    terminalreporter.write(leaderboard(suite, evaluations))
+    try:
+        terminalreporter.write(leaderboard(suite, evaluations))
+    except EmbedgateError as exc:  # a summary must never turn a run into an internal error
+        terminalreporter.write_line(f"embedgate: no leaderboard: {exc}")
 
 
 def _session_results(state: _State) -> list[Evaluation]:

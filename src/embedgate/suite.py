@@ -258,9 +258,13 @@ class SuiteStore:
 
 
 def leaderboard(config: SuiteConfig, evaluations: Sequence[Evaluation]) -> str:
-    """The suite's leaderboard: marks against its baseline at its alpha, seeded by its seed."""
+    """The suite's leaderboard: marks against its baseline at its alpha, seeded by its seed.
+
+    Without the baseline's results (a selection left it out) the scores carry no marks.
+    """
+    baseline = config.baseline if any(e.model == config.baseline for e in evaluations) else None
     return leaderboard_markdown(
-        evaluations, baseline=config.baseline, alpha=config.compare.alpha, seed=config.seed
+        evaluations, baseline=baseline, alpha=config.compare.alpha, seed=config.seed
     )
 
 

@@ -121,7 +121,13 @@ def test_selection_options_run_only_the_named_model_and_dataset(suite: pytest.Py
     result = suite.runpytest(
         "-v", "-k", "test_case", "--embedgate-model", "bm25-plain", "--embedgate-dataset", "tiny"
     )
-    result.stdout.fnmatch_lines(["*test_case[[]bm25-plain-tiny[]] PASSED*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_case[[]bm25-plain-tiny[]] PASSED*",
+            "## Leaderboard",  # without the baseline's results: no marks, and no error
+        ]
+    )
+    assert "▲/▼" not in result.stdout.str()
     result.assert_outcomes(passed=1)
 
 
