@@ -116,9 +116,7 @@ def test_api_models_run_with_keys_then_from_the_cache_without_them(
     assert "| small  |" in table
     assert "| gemini |" in table
 
-    results = json.loads(
-        (suite.path / "results" / "tiny" / "small" / "results.json").read_text()
-    )
+    results = json.loads((suite.path / "results" / "tiny" / "small" / "results.json").read_text())
     assert results["cache"]["documents"]["embedded"] == 0
 
     output = every_output(suite, seeded, cached)

@@ -812,6 +812,10 @@ def test_a_plan_sets_the_batch_sizes_and_a_bad_plan_is_refused(cache: EmbeddingC
     assert [len(b) for b in embed.batches] == [1, 2, 3]
     with pytest.raises(ValueError, match=r"plan\(\) returned batch sizes \[2, 2\] for 6 texts"):
         embed_with_cache(
-            embed, [f"u{i}" for i in range(6)], cache=cache, fingerprint=FP, role="query",
+            embed,
+            [f"u{i}" for i in range(6)],
+            cache=cache,
+            fingerprint=FP,
+            role="query",
             plan=lambda todo: [2, 2],
         )
