@@ -145,16 +145,16 @@ def check_id(value: object, what: str, path: Path, line: int) -> str:
     return value
 
 
-def get_id(obj: Mapping[str, Any], what: str, path: Path, line: int, example: str) -> str:
-    """The ``"_id"`` (or its alias ``"id"``) of a line."""
-    present = [k for k in ID_KEYS if k in obj]
+def find_id(
+    obj: Mapping[str, Any], what: str, path: Path, line: int, *, null_is_absent: bool = False
+) -> str | None:
+    """The ``"_id"`` (or its alias ``"id"``) of a line, checked; ``None`` when it has neither.
+
+    With ``null_is_absent``, a field whose value is JSON ``null`` counts as absent.
+    """
+    present = [k for k in ID_KEYS if k in obj and not (null_is_absent and obj[k] is None)]
     if not present:
-        raise DatasetError(
-            f'missing required field "_id" (the {what}; "id" is accepted too). Add it, '
-            f"e.g. {example}.",
-            path=path,
-            line=line,
-        )
+        return None
     ids = [check_id(obj[k], f"{what} {json.dumps(k)}", path, line) for k in present]
     if len(ids) == 2 and ids[0] != ids[1]:
         raise DatasetError(
@@ -163,6 +163,19 @@ def get_id(obj: Mapping[str, Any], what: str, path: Path, line: int, example: st
             line=line,
         )
     return ids[0]
+
+
+def get_id(obj: Mapping[str, Any], what: str, path: Path, line: int, example: str) -> str:
+    """The ``"_id"`` (or its alias ``"id"``) of a line, which it must have."""
+    found = find_id(obj, what, path, line)
+    if found is None:
+        raise DatasetError(
+            f'missing required field "_id" (the {what}; "id" is accepted too). Add it, '
+            f"e.g. {example}.",
+            path=path,
+            line=line,
+        )
+    return found
 
 
 def get_str(

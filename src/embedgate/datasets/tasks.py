@@ -59,9 +59,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from embedgate.datasets._io import (
-    ID_KEYS,
     WarningLog,
-    check_id,
+    find_id,
     get_str,
     iter_json_objects,
     json_kind,
@@ -516,17 +515,8 @@ TaskDataset: TypeAlias = (
 
 def _item_id(obj: Mapping[str, Any], position: int, path: Path, line: int) -> str:
     """The line's ``id`` (or ``_id``), else its 0-based position among the file's items."""
-    present = [k for k in ID_KEYS if k in obj and obj[k] is not None]
-    if not present:
-        return str(position)
-    ids = [check_id(obj[k], f"id {json.dumps(k)}", path, line) for k in present]
-    if len(ids) == 2 and ids[0] != ids[1]:
-        raise DatasetError(
-            f'"_id" {ids[0]!r} and "id" {ids[1]!r} disagree. Keep one of the two fields.',
-            path=path,
-            line=line,
-        )
-    return ids[0]
+    found = find_id(obj, "id", path, line, null_is_absent=True)
+    return str(position) if found is None else found
 
 
 def _text(obj: Mapping[str, Any], key: str, path: Path, line: int, example: str) -> str:
