@@ -166,7 +166,12 @@ def test_without_a_key_the_build_stops_cleanly_naming_the_variable(
     server: LoopbackServer, tmp_path: Path
 ) -> None:
     out = tmp_path / "quillpad"
-    env = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
+    # The copy runs as a session of its own: no keys, and none of this session's pytest
+    # variables (under xdist, PYTEST_XDIST_WORKER would make syrupy act as a worker and keep
+    # its report to itself).
+    env = {
+        k: v for k, v in os.environ.items() if "API_KEY" not in k and not k.startswith("PYTEST_")
+    }
     done = subprocess.run(
         [sys.executable, "-m", "embedgate.cli", *build_args(server, out)],
         capture_output=True,
@@ -284,7 +289,12 @@ def test_the_reference_suite_accepts_the_exported_dataset(
         SUITE_CONFIG.format(cache=cache.as_posix(), dataset=dataset.as_posix()), encoding="utf-8"
     )
     (suite / "pytest.ini").write_text(SUITE_INI, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
+    # The copy runs as a session of its own: no keys, and none of this session's pytest
+    # variables (under xdist, PYTEST_XDIST_WORKER would make syrupy act as a worker and keep
+    # its report to itself).
+    env = {
+        k: v for k, v in os.environ.items() if "API_KEY" not in k and not k.startswith("PYTEST_")
+    }
     env["HF_HUB_OFFLINE"] = "1"
 
     def pytest_run(*extra: str) -> subprocess.CompletedProcess[str]:
